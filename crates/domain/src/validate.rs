@@ -1,0 +1,1083 @@
+//! Parsing and validation of one match CSV.
+//!
+//! [`validate_csv`] never fails and never panics: it returns the valid matches, the rows it had to
+//! quarantine, and a [`FileReport`] naming every problem by physical line, column and value. A file
+//! that is not a match CSV at all is rejected whole, with the reason in [`FileReport::rejected`].
+//!
+//! Policies (documented in README):
+//! - Encoding: UTF-8 with or without BOM. Input that is not valid UTF-8 is decoded as Latin-1
+//!   (ISO-8859-1, where every byte is a character) with a warning; UTF-16 and binary data are rejected.
+//! - Delimiter: `,` or, when the header has no comma but has semicolons, `;`.
+//! - `vencedor` that contradicts the score: the score is trusted and a warning is reported.
+//! - Identical repeated rows collapse into one with a single summarising warning.
+//! - The same `ID` with different content: the later row is an error (quarantined).
+//! - The same match (date and the two clubs) under a different `ID`: the later line wins, with a warning.
+
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDate, NaiveTime};
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
+
+use crate::matches::{Match, NaturalKey, Outcome};
+
+/// Columns a match CSV must have; a file missing any of them is rejected.
+pub const REQUIRED_COLUMNS: [&str; 7] = [
+    "ID",
+    "rodata",
+    "data",
+    "mandante",
+    "visitante",
+    "mandante_Placar",
+    "visitante_Placar",
+];
+
+/// Columns of the schema that may be absent (their values are then treated as empty).
+pub const OPTIONAL_COLUMNS: [&str; 9] = [
+    "hora",
+    "formacao_mandante",
+    "formacao_visitante",
+    "tecnico_mandante",
+    "tecnico_visitante",
+    "vencedor",
+    "arena",
+    "mandante_Estado",
+    "visitante_Estado",
+];
+
+/// Longest team name accepted, in characters; longer ones cannot be real.
+pub const MAX_TEAM_NAME_CHARS: usize = 60;
+/// Longest free-text value (coach, arena, state) accepted, in characters.
+pub const MAX_TEXT_CHARS: usize = 120;
+/// Most goals one side may score in a match before the value is treated as impossible.
+pub const MAX_GOALS: u16 = 30;
+/// Highest round number accepted.
+pub const MAX_ROUND: u16 = 999;
+/// Earliest match date accepted.
+pub const EARLIEST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1870, 1, 1) {
+    Some(d) => d,
+    None => panic!("valid constant"),
+};
+
+/// How serious a problem is: errors quarantine the row, warnings keep it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One problem found in a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// 1-based physical line in the file; the header is line 1.
+    pub line: u64,
+    /// The column concerned, when one is.
+    pub column: Option<String>,
+    /// The offending value, as found (trimmed).
+    pub value: String,
+    pub severity: Severity,
+    pub message: String,
+}
+
+/// What validation says about one file: the JSON of `futbr validate --json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileReport {
+    pub file: String,
+    /// Data rows read (the header excluded).
+    pub rows_total: u64,
+    /// Rows not quarantined (collapsed duplicates count as accepted).
+    pub rows_accepted: u64,
+    pub problems: Vec<Problem>,
+    /// Why the whole file was rejected, if it was.
+    pub rejected: Option<String>,
+}
+
+impl FileReport {
+    /// Exit status of `futbr validate`: 0 all rows accepted, 1 some quarantined, 2 file rejected.
+    pub fn exit_code(&self) -> i32 {
+        if self.rejected.is_some() {
+            2
+        } else if self.rows_accepted < self.rows_total {
+            1
+        } else {
+            0
+        }
+    }
+
+    /// Number of problems of one severity.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.problems
+            .iter()
+            .filter(|p| p.severity == severity)
+            .count()
+    }
+}
+
+/// The result of validating one file.
+#[derive(Debug, Clone)]
+pub struct ValidatedFile {
+    pub report: FileReport,
+    /// Valid matches in file order, deduplicated within the file.
+    pub matches: Vec<Match>,
+    /// The quarantined rows as CSV (the file's header, then each bad row), if any row was bad.
+    pub quarantine_csv: Option<Vec<u8>>,
+}
+
+/// Settings of validation that come from outside the file.
+#[derive(Debug, Clone)]
+pub struct ValidateOptions {
+    /// Matches dated after this day cannot have a result yet and are errors.
+    pub today: NaiveDate,
+}
+
+impl Default for ValidateOptions {
+    fn default() -> Self {
+        ValidateOptions {
+            today: chrono::Local::now().date_naive(),
+        }
+    }
+}
+
+/// Validates the bytes of one match CSV named `file` (used only in messages).
+pub fn validate_csv(file: &str, bytes: &[u8], options: &ValidateOptions) -> ValidatedFile {
+    let mut report = FileReport {
+        file: file.to_string(),
+        rows_total: 0,
+        rows_accepted: 0,
+        problems: Vec::new(),
+        rejected: None,
+    };
+    let reject = |mut report: FileReport, why: String| ValidatedFile {
+        report: {
+            report.rejected = Some(why);
+            report
+        },
+        matches: Vec::new(),
+        quarantine_csv: None,
+    };
+
+    let decoded;
+    let text: &[u8] = match decode(bytes) {
+        Decoded::Utf8(text) => text,
+        Decoded::Latin1 { text, line } => {
+            report.problems.push(Problem {
+                line,
+                column: None,
+                value: String::new(),
+                severity: Severity::Warning,
+                message: "file is not valid UTF-8; decoded as Latin-1 (ISO-8859-1)".into(),
+            });
+            decoded = text;
+            decoded.as_bytes()
+        }
+        Decoded::Rejected(why) => return reject(report, why),
+    };
+
+    let header_end = text.iter().position(|&b| b == b'\n').unwrap_or(text.len());
+    let header_line = &text[..header_end];
+    let delimiter = if !header_line.contains(&b',') && header_line.contains(&b';') {
+        b';'
+    } else {
+        b','
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(text);
+    let mut header = csv::ByteRecord::new();
+    match reader.read_byte_record(&mut header) {
+        Ok(true) => {}
+        Ok(false) => return reject(report, "empty file: no header and no rows".into()),
+        Err(e) => return reject(report, format!("unreadable CSV header: {e}")),
+    }
+    let columns = match Columns::locate(&header, &mut report.problems) {
+        Ok(columns) => columns,
+        Err(why) => return reject(report, why),
+    };
+
+    let mut ctx = RowContext {
+        columns: &columns,
+        options,
+        interner: Interner::default(),
+        width: header.len(),
+    };
+    let mut matches: Vec<Match> = Vec::new();
+    let mut lines: Vec<u64> = Vec::new();
+    let mut by_id: FxHashMap<u64, usize> = FxHashMap::default();
+    let mut by_key: FxHashMap<NaturalKey, usize> = FxHashMap::default();
+    let mut removed: Vec<bool> = Vec::new();
+    let mut quarantined: Vec<csv::ByteRecord> = Vec::new();
+    let mut collapsed = 0u64;
+    let mut first_collapsed_line = 0u64;
+    let ends_with_newline = text.last() == Some(&b'\n');
+
+    let mut record = csv::ByteRecord::new();
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                // Only I/O errors remain with a flexible byte reader over memory; stop, keep what we have.
+                report.problems.push(Problem {
+                    line: e.position().map_or(0, |p| p.line()),
+                    column: None,
+                    value: String::new(),
+                    severity: Severity::Error,
+                    message: format!("unreadable CSV: {e}"),
+                });
+                break;
+            }
+        }
+        if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+            continue; // a blank line is not a row
+        }
+        report.rows_total += 1;
+        let line = record.position().map_or(0, |p| p.line());
+        let at_end = reader.position().byte() as usize >= text.len();
+        let before = report.problems.len();
+        match ctx.parse_row(
+            &record,
+            line,
+            at_end && !ends_with_newline,
+            &mut report.problems,
+        ) {
+            Some(m) => {
+                if let Some(&first) = by_id.get(&m.id) {
+                    if !removed[first] && matches[first] == m {
+                        collapsed += 1;
+                        if first_collapsed_line == 0 {
+                            first_collapsed_line = line;
+                        }
+                        report.problems.truncate(before); // its warnings were reported once already
+                        continue;
+                    }
+                    if !removed[first] {
+                        report.problems.push(Problem {
+                            line,
+                            column: Some("ID".into()),
+                            value: m.id.to_string(),
+                            severity: Severity::Error,
+                            message: format!(
+                                "duplicate ID {} with different content (first seen at line {})",
+                                m.id, lines[first]
+                            ),
+                        });
+                        quarantined.push(record.clone());
+                        continue;
+                    }
+                }
+                let key = m.natural_key();
+                if let Some(&earlier) = by_key.get(&key) {
+                    report.problems.push(Problem {
+                        line,
+                        column: None,
+                        value: key.to_string(),
+                        severity: Severity::Warning,
+                        message: format!(
+                            "same match as line {} (ID {}) under ID {}; this later line wins",
+                            lines[earlier], matches[earlier].id, m.id
+                        ),
+                    });
+                    removed[earlier] = true;
+                }
+                by_key.insert(key, matches.len());
+                by_id.insert(m.id, matches.len());
+                matches.push(m);
+                lines.push(line);
+                removed.push(false);
+            }
+            None => quarantined.push(record.clone()),
+        }
+    }
+
+    if report.rows_total == 0 {
+        return reject(report, "header only: the file has no data rows".into());
+    }
+    if collapsed > 0 {
+        report.problems.push(Problem {
+            line: first_collapsed_line,
+            column: None,
+            value: String::new(),
+            severity: Severity::Warning,
+            message: format!(
+                "{collapsed} identical repeated row(s) collapsed into one (first repeat at line {first_collapsed_line})"
+            ),
+        });
+    }
+    report.rows_accepted = report.rows_total - quarantined.len() as u64;
+    if removed.iter().any(|&r| r) {
+        let mut keep = removed.iter().map(|r| !r);
+        matches.retain(|_| keep.next().unwrap_or(true));
+    }
+    let quarantine_csv = (!quarantined.is_empty()).then(|| {
+        let mut writer = csv::WriterBuilder::new()
+            .flexible(true)
+            .from_writer(Vec::new());
+        // Writing to a Vec cannot fail.
+        let _ = writer.write_byte_record(&header);
+        for row in &quarantined {
+            let _ = writer.write_byte_record(row);
+        }
+        writer.into_inner().unwrap_or_default()
+    });
+    ValidatedFile {
+        report,
+        matches,
+        quarantine_csv,
+    }
+}
+
+enum Decoded<'a> {
+    Utf8(&'a [u8]),
+    Latin1 { text: String, line: u64 },
+    Rejected(String),
+}
+
+fn decode(bytes: &[u8]) -> Decoded<'_> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Decoded::Rejected("UTF-16 encoded file; save it as UTF-8".into());
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Decoded::Rejected("empty file: no header and no rows".into());
+    }
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Decoded::Rejected(format!(
+            "binary data (NUL byte at offset {at}); not a match CSV"
+        ));
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(_) => Decoded::Utf8(bytes),
+        Err(e) => {
+            let line = 1 + bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
+            Decoded::Latin1 {
+                text: bytes.iter().map(|&b| b as char).collect(),
+                line,
+            }
+        }
+    }
+}
+
+/// Where each known column sits in the file.
+struct Columns {
+    id: usize,
+    round: usize,
+    date: usize,
+    home: usize,
+    away: usize,
+    home_goals: usize,
+    away_goals: usize,
+    time: Option<usize>,
+    home_formation: Option<usize>,
+    away_formation: Option<usize>,
+    home_coach: Option<usize>,
+    away_coach: Option<usize>,
+    winner: Option<usize>,
+    arena: Option<usize>,
+    home_state: Option<usize>,
+    away_state: Option<usize>,
+}
+
+impl Columns {
+    fn locate(header: &csv::ByteRecord, problems: &mut Vec<Problem>) -> Result<Columns, String> {
+        let names: Vec<String> = header
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).trim().to_string())
+            .collect();
+        let find = |name: &str| names.iter().position(|n| n == name);
+        let known = REQUIRED_COLUMNS.iter().chain(OPTIONAL_COLUMNS.iter());
+        if !names.iter().any(|n| known.clone().any(|k| k == n)) {
+            let shown: String = names.join(",").chars().take(80).collect();
+            return Err(format!(
+                "not a match CSV: the header ({shown}) has none of the expected columns ({})",
+                REQUIRED_COLUMNS.join(", ")
+            ));
+        }
+        let missing: Vec<&str> = REQUIRED_COLUMNS
+            .iter()
+            .copied()
+            .filter(|c| find(c).is_none())
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "missing required column(s): {}",
+                missing.join(", ")
+            ));
+        }
+        for (i, name) in names.iter().enumerate() {
+            if !known.clone().any(|k| k == name) {
+                problems.push(Problem {
+                    line: 1,
+                    column: Some(name.clone()),
+                    value: name.clone(),
+                    severity: Severity::Warning,
+                    message: format!("unknown column {} ignored", i + 1),
+                });
+            } else if names[..i].contains(name) {
+                problems.push(Problem {
+                    line: 1,
+                    column: Some(name.clone()),
+                    value: name.clone(),
+                    severity: Severity::Warning,
+                    message: format!(
+                        "column repeated at position {}; the first one is used",
+                        i + 1
+                    ),
+                });
+            }
+        }
+        for optional in OPTIONAL_COLUMNS {
+            if find(optional).is_none() {
+                problems.push(Problem {
+                    line: 1,
+                    column: Some(optional.into()),
+                    value: String::new(),
+                    severity: Severity::Warning,
+                    message: "optional column absent; its values are treated as empty".into(),
+                });
+            }
+        }
+        let req = |name: &str| find(name).unwrap_or(usize::MAX);
+        Ok(Columns {
+            id: req("ID"),
+            round: req("rodata"),
+            date: req("data"),
+            home: req("mandante"),
+            away: req("visitante"),
+            home_goals: req("mandante_Placar"),
+            away_goals: req("visitante_Placar"),
+            time: find("hora"),
+            home_formation: find("formacao_mandante"),
+            away_formation: find("formacao_visitante"),
+            home_coach: find("tecnico_mandante"),
+            away_coach: find("tecnico_visitante"),
+            winner: find("vencedor"),
+            arena: find("arena"),
+            home_state: find("mandante_Estado"),
+            away_state: find("visitante_Estado"),
+        })
+    }
+}
+
+/// Shares repeated strings (team names, states, arenas) between matches.
+#[derive(Default)]
+struct Interner(FxHashSet<Arc<str>>);
+
+impl Interner {
+    fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(found) = self.0.get(s) {
+            return found.clone();
+        }
+        let new: Arc<str> = Arc::from(s);
+        self.0.insert(new.clone());
+        new
+    }
+}
+
+struct RowContext<'a> {
+    columns: &'a Columns,
+    options: &'a ValidateOptions,
+    interner: Interner,
+    width: usize,
+}
+
+/// Collects the problems of one row.
+struct RowProblems<'a> {
+    line: u64,
+    problems: &'a mut Vec<Problem>,
+    errors: usize,
+}
+
+impl RowProblems<'_> {
+    fn push(&mut self, column: &str, value: &str, severity: Severity, message: String) {
+        if severity == Severity::Error {
+            self.errors += 1;
+        }
+        self.problems.push(Problem {
+            line: self.line,
+            column: Some(column.to_string()),
+            value: value.to_string(),
+            severity,
+            message,
+        });
+    }
+}
+
+impl RowContext<'_> {
+    fn parse_row(
+        &mut self,
+        record: &csv::ByteRecord,
+        line: u64,
+        is_unterminated_last: bool,
+        problems: &mut Vec<Problem>,
+    ) -> Option<Match> {
+        if record.len() != self.width {
+            let message = if is_unterminated_last && record.len() < self.width {
+                format!(
+                    "truncated last line: {} of {} fields and no final newline",
+                    record.len(),
+                    self.width
+                )
+            } else {
+                format!(
+                    "row has {} fields, the header has {}",
+                    record.len(),
+                    self.width
+                )
+            };
+            let value = String::from_utf8_lossy(record.as_slice());
+            problems.push(Problem {
+                line,
+                column: None,
+                value: value.chars().take(200).collect(),
+                severity: Severity::Error,
+                message,
+            });
+            return None;
+        }
+        let mut p = RowProblems {
+            line,
+            problems,
+            errors: 0,
+        };
+        let c = self.columns;
+        let field = |i: usize| -> &str {
+            // The whole file is valid UTF-8 and the CSV splits on ASCII bytes, so fields are too.
+            std::str::from_utf8(record.get(i).unwrap_or_default())
+                .unwrap_or_default()
+                .trim()
+        };
+        let opt_field = |i: Option<usize>| i.map(field).unwrap_or("");
+
+        let id = parse_id(field(c.id), &mut p);
+        let round = parse_round(field(c.round), &mut p);
+        let date = self.parse_date(field(c.date), &mut p);
+        let time = parse_time(opt_field(c.time), &mut p);
+        let home = self.team("mandante", field(c.home), &mut p);
+        let away = self.team("visitante", field(c.away), &mut p);
+        if let (Some(h), Some(a)) = (&home, &away) {
+            if h.to_lowercase() == a.to_lowercase() {
+                p.push(
+                    "visitante",
+                    a,
+                    Severity::Error,
+                    "home and away are the same club".into(),
+                );
+            }
+        }
+        let home_goals = parse_goals("mandante_Placar", field(c.home_goals), &mut p);
+        let away_goals = parse_goals("visitante_Placar", field(c.away_goals), &mut p);
+        let home_formation =
+            self.formation("formacao_mandante", opt_field(c.home_formation), &mut p);
+        let away_formation =
+            self.formation("formacao_visitante", opt_field(c.away_formation), &mut p);
+        let home_coach = self.text("tecnico_mandante", opt_field(c.home_coach), &mut p);
+        let away_coach = self.text("tecnico_visitante", opt_field(c.away_coach), &mut p);
+        let arena = self.text("arena", opt_field(c.arena), &mut p);
+        let home_state = self.text("mandante_Estado", opt_field(c.home_state), &mut p);
+        let away_state = self.text("visitante_Estado", opt_field(c.away_state), &mut p);
+
+        let (
+            Some(id),
+            Some(round),
+            Some(date),
+            Some(time),
+            Some(home),
+            Some(away),
+            Some(home_goals),
+            Some(away_goals),
+        ) = (id, round, date, time, home, away, home_goals, away_goals)
+        else {
+            return None;
+        };
+        if c.winner.is_some() {
+            check_winner(
+                opt_field(c.winner),
+                &home,
+                &away,
+                home_goals,
+                away_goals,
+                &mut p,
+            );
+        }
+        if p.errors > 0 {
+            return None;
+        }
+        Some(Match {
+            id,
+            season: 0,
+            round,
+            date,
+            time,
+            home,
+            away,
+            home_formation,
+            away_formation,
+            home_coach,
+            away_coach,
+            arena,
+            home_goals,
+            away_goals,
+            home_state,
+            away_state,
+        })
+    }
+
+    fn parse_date(&self, s: &str, p: &mut RowProblems) -> Option<NaiveDate> {
+        let Some(date) = parse_ddmmyyyy(s) else {
+            p.push(
+                "data",
+                s,
+                Severity::Error,
+                "expected a date dd/mm/yyyy".into(),
+            );
+            return None;
+        };
+        if date > self.options.today {
+            p.push(
+                "data",
+                s,
+                Severity::Error,
+                format!(
+                    "date is after today ({}): a result cannot exist yet",
+                    self.options.today.format("%d/%m/%Y")
+                ),
+            );
+            return None;
+        }
+        if date < EARLIEST_DATE {
+            p.push(
+                "data",
+                s,
+                Severity::Error,
+                format!("implausible year {}", date.year()),
+            );
+            return None;
+        }
+        Some(date)
+    }
+
+    fn team(&mut self, column: &str, s: &str, p: &mut RowProblems) -> Option<Arc<str>> {
+        if s.is_empty() {
+            p.push(column, s, Severity::Error, "team name is empty".into());
+            return None;
+        }
+        if s.chars().count() > MAX_TEAM_NAME_CHARS {
+            p.push(
+                column,
+                &s.chars().take(80).collect::<String>(),
+                Severity::Error,
+                format!("team name longer than {MAX_TEAM_NAME_CHARS} characters"),
+            );
+            return None;
+        }
+        if s.chars().any(char::is_control) {
+            p.push(
+                column,
+                s,
+                Severity::Error,
+                "team name has control characters".into(),
+            );
+            return None;
+        }
+        Some(self.interner.get(s))
+    }
+
+    fn text(&mut self, column: &str, s: &str, p: &mut RowProblems) -> Arc<str> {
+        if s.chars().count() > MAX_TEXT_CHARS || s.chars().any(char::is_control) {
+            p.push(
+                column,
+                &s.chars().take(80).collect::<String>(),
+                Severity::Error,
+                format!("value longer than {MAX_TEXT_CHARS} characters or with control characters"),
+            );
+        }
+        self.interner.get(s)
+    }
+
+    fn formation(&mut self, column: &str, s: &str, p: &mut RowProblems) -> Option<Arc<str>> {
+        if s.is_empty() {
+            return None;
+        }
+        let parts: Vec<&str> = s.split('-').map(str::trim).collect();
+        let well_formed = (2..=6).contains(&parts.len())
+            && parts
+                .iter()
+                .all(|d| d.len() == 1 && matches!(d.as_bytes()[0], b'1'..=b'9'));
+        if !well_formed {
+            p.push(
+                column,
+                s,
+                Severity::Warning,
+                "unrecognised formation (expected digits joined by '-', e.g. 4-3-3); treated as unknown".into(),
+            );
+            return None;
+        }
+        Some(self.interner.get(&parts.join("-")))
+    }
+}
+
+fn digits(s: &str) -> Option<u64> {
+    if s.is_empty() || s.len() > 18 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+fn parse_id(s: &str, p: &mut RowProblems) -> Option<u64> {
+    let id = digits(s);
+    if id.is_none() {
+        p.push(
+            "ID",
+            s,
+            Severity::Error,
+            "ID must be a non-negative integer".into(),
+        );
+    }
+    id
+}
+
+fn parse_round(s: &str, p: &mut RowProblems) -> Option<u16> {
+    match digits(s) {
+        Some(r) if (1..=MAX_ROUND as u64).contains(&r) => Some(r as u16),
+        _ => {
+            p.push(
+                "rodata",
+                s,
+                Severity::Error,
+                format!("round must be an integer from 1 to {MAX_ROUND}"),
+            );
+            None
+        }
+    }
+}
+
+fn parse_goals(column: &str, s: &str, p: &mut RowProblems) -> Option<u16> {
+    match digits(s) {
+        Some(g) if g <= MAX_GOALS as u64 => Some(g as u16),
+        Some(_) => {
+            p.push(
+                column,
+                s,
+                Severity::Error,
+                format!("more than {MAX_GOALS} goals cannot be real"),
+            );
+            None
+        }
+        None => {
+            p.push(
+                column,
+                s,
+                Severity::Error,
+                "score must be a non-negative integer".into(),
+            );
+            None
+        }
+    }
+}
+
+/// `Some(None)` for an empty time, `Some(Some(t))` for a valid one, `None` for an invalid one.
+fn parse_time(s: &str, p: &mut RowProblems) -> Option<Option<NaiveTime>> {
+    if s.is_empty() {
+        return Some(None);
+    }
+    let parsed = s.split_once(':').and_then(|(h, m)| {
+        if h.is_empty() || h.len() > 2 || m.len() != 2 {
+            return None;
+        }
+        NaiveTime::from_hms_opt(digits(h)? as u32, digits(m)? as u32, 0)
+    });
+    if parsed.is_none() {
+        p.push(
+            "hora",
+            s,
+            Severity::Error,
+            "expected a time HH:MM or nothing".into(),
+        );
+        return None;
+    }
+    Some(parsed)
+}
+
+/// Parses `dd/mm/yyyy` (one-digit day and month accepted).
+pub fn parse_ddmmyyyy(s: &str) -> Option<NaiveDate> {
+    let mut parts = s.split('/');
+    let (d, m, y) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || d.len() > 2 || m.len() > 2 || y.len() != 4 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(digits(y)? as i32, digits(m)? as u32, digits(d)? as u32)
+}
+
+fn check_winner(winner: &str, home: &str, away: &str, hg: u16, ag: u16, p: &mut RowProblems) {
+    let expected = match Outcome::from_score(hg, ag) {
+        Outcome::Home => home,
+        Outcome::Draw => "-",
+        Outcome::Away => away,
+    };
+    if winner == expected {
+        return;
+    }
+    let message = if winner.is_empty() {
+        format!("vencedor is empty; the score {hg}-{ag} gives '{expected}'")
+    } else {
+        format!("vencedor '{winner}' contradicts the score {hg}-{ag} (expected '{expected}'); the score is trusted")
+    };
+    p.push("vencedor", winner, Severity::Warning, message);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "ID,rodata,data,hora,mandante,visitante,formacao_mandante,formacao_visitante,tecnico_mandante,tecnico_visitante,vencedor,arena,mandante_Placar,visitante_Placar,mandante_Estado,visitante_Estado";
+
+    fn opts() -> ValidateOptions {
+        ValidateOptions {
+            today: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        }
+    }
+
+    fn check(rows: &[&str]) -> ValidatedFile {
+        let text = format!("{HEADER}\n{}\n", rows.join("\n"));
+        validate_csv("t.csv", text.as_bytes(), &opts())
+    }
+
+    fn only_problem(v: &ValidatedFile) -> &Problem {
+        assert_eq!(v.report.problems.len(), 1, "{:#?}", v.report.problems);
+        &v.report.problems[0]
+    }
+
+    const GOOD: &str = "1,1,29/03/2003,16:00,Guarani,Vasco,,,,,Guarani, Brinco de Ouro,4,2,SP,RJ";
+
+    #[test]
+    fn a_good_row_is_accepted_and_trimmed() {
+        let v = check(&[GOOD]);
+        assert!(v.report.problems.is_empty());
+        assert_eq!(v.report.exit_code(), 0);
+        let m = &v.matches[0];
+        assert_eq!(&*m.arena, "Brinco de Ouro");
+        assert_eq!(m.outcome(), Outcome::Home);
+        assert_eq!(m.time, NaiveTime::from_hms_opt(16, 0, 0));
+    }
+
+    #[test]
+    fn each_bad_value_names_line_column_and_value() {
+        let cases = [
+            (
+                "1,1,2003-03-29,16:00,A,B,,,,,A,x,1,0,SP,RJ",
+                "data",
+                "2003-03-29",
+            ),
+            (
+                "1,1,31/02/2003,16:00,A,B,,,,,A,x,1,0,SP,RJ",
+                "data",
+                "31/02/2003",
+            ),
+            (
+                "1,1,01/01/2030,16:00,A,B,,,,,A,x,1,0,SP,RJ",
+                "data",
+                "01/01/2030",
+            ),
+            (
+                "1,1,01/01/2003,25:00,A,B,,,,,A,x,1,0,SP,RJ",
+                "hora",
+                "25:00",
+            ),
+            ("1,1,01/01/2003,16h,A,B,,,,,A,x,1,0,SP,RJ", "hora", "16h"),
+            (
+                "1,1,01/01/2003,16:00,A,B,,,,,A,x,-1,0,SP,RJ",
+                "mandante_Placar",
+                "-1",
+            ),
+            (
+                "1,1,01/01/2003,16:00,A,B,,,,,A,x,1.5,0,SP,RJ",
+                "mandante_Placar",
+                "1.5",
+            ),
+            (
+                "1,1,01/01/2003,16:00,A,B,,,,,A,x,1,99,SP,RJ",
+                "visitante_Placar",
+                "99",
+            ),
+            (
+                "1,1,01/01/2003,16:00,A,A,,,,,A,x,1,0,SP,RJ",
+                "visitante",
+                "A",
+            ),
+            ("1,1,01/01/2003,16:00,,B,,,,,A,x,1,0,SP,RJ", "mandante", ""),
+            ("x,1,01/01/2003,16:00,A,B,,,,,A,x,1,0,SP,RJ", "ID", "x"),
+            ("1,0,01/01/2003,16:00,A,B,,,,,A,x,1,0,SP,RJ", "rodata", "0"),
+        ];
+        for (row, column, value) in cases {
+            let v = check(&[row]);
+            let p = only_problem(&v);
+            assert_eq!(
+                (p.line, p.column.as_deref(), p.value.as_str()),
+                (2, Some(column), value),
+                "{row}"
+            );
+            assert_eq!(p.severity, Severity::Error);
+            assert_eq!(v.report.exit_code(), 1);
+            assert!(v.matches.is_empty());
+            assert!(v.quarantine_csv.is_some());
+        }
+    }
+
+    #[test]
+    fn absurdly_long_team_name_is_an_error() {
+        let long = "X".repeat(200);
+        let row = format!("1,1,01/01/2003,16:00,{long},B,,,,,B,x,0,1,SP,RJ");
+        let v = check(&[&row]);
+        assert_eq!(only_problem(&v).column.as_deref(), Some("mandante"));
+    }
+
+    #[test]
+    fn winner_contradicting_score_trusts_the_score_with_a_warning() {
+        // The real file's ID 1114: Brasiliense 0-1 Vasco with vencedor "-".
+        let v = check(&["1114,1,24/04/2005,16:00,Brasiliense,Vasco,,,,,-,x,0,1,DF,RJ"]);
+        let p = only_problem(&v);
+        assert_eq!(
+            (p.severity, p.column.as_deref(), p.value.as_str()),
+            (Severity::Warning, Some("vencedor"), "-")
+        );
+        assert_eq!(v.matches[0].outcome(), Outcome::Away);
+        assert_eq!(v.report.exit_code(), 0);
+    }
+
+    #[test]
+    fn good_rows_survive_beside_bad_ones() {
+        let v = check(&[
+            GOOD,
+            "2,1,xx,16:00,A,B,,,,,A,x,1,0,SP,RJ",
+            "3,1,30/03/2003,,C,D,4-4-2,4-1-2-1-2,,,-,x,1,1,SP,SP",
+        ]);
+        assert_eq!(v.matches.len(), 2);
+        assert_eq!((v.report.rows_total, v.report.rows_accepted), (3, 2));
+        assert_eq!(v.report.problems[0].line, 3);
+        let q = String::from_utf8(v.quarantine_csv.unwrap()).unwrap();
+        assert_eq!(q.lines().count(), 2);
+        assert!(q.lines().nth(1).unwrap().starts_with("2,1,xx"));
+        assert_eq!(v.matches[1].away_formation.as_deref(), Some("4-1-2-1-2"));
+    }
+
+    #[test]
+    fn identical_rows_collapse_with_one_warning() {
+        let v = check(&[GOOD, GOOD, GOOD]);
+        assert_eq!(v.matches.len(), 1);
+        let p = only_problem(&v);
+        assert_eq!(p.line, 3);
+        assert!(p.message.starts_with("2 identical"), "{}", p.message);
+        assert_eq!(v.report.exit_code(), 0);
+    }
+
+    #[test]
+    fn duplicate_id_with_different_content_is_flagged() {
+        let v = check(&[GOOD, "1,1,30/03/2003,16:00,C,D,,,,,C,x,1,0,SP,RJ"]);
+        let p = only_problem(&v);
+        assert_eq!(
+            (p.line, p.column.as_deref(), p.severity),
+            (3, Some("ID"), Severity::Error)
+        );
+        assert_eq!(v.matches.len(), 1);
+    }
+
+    #[test]
+    fn same_match_under_another_id_keeps_the_later_line() {
+        let v = check(&[
+            GOOD,
+            "7,1,29/03/2003,16:00,Guarani,Vasco,,,,,-, Brinco de Ouro,2,2,SP,RJ",
+        ]);
+        assert_eq!(only_problem(&v).severity, Severity::Warning);
+        assert_eq!(v.matches.len(), 1);
+        assert_eq!(v.matches[0].id, 7);
+    }
+
+    #[test]
+    fn missing_required_column_rejects_the_file_naming_it() {
+        let text = "ID,rodata,data,mandante,visitante,mandante_Placar\n1,1,01/01/2003,A,B,1\n";
+        let v = validate_csv("t.csv", text.as_bytes(), &opts());
+        assert_eq!(
+            v.report.rejected.as_deref(),
+            Some("missing required column(s): visitante_Placar")
+        );
+        assert_eq!(v.report.exit_code(), 2);
+    }
+
+    #[test]
+    fn unknown_columns_are_ignored_with_a_warning() {
+        let text = format!("{HEADER},publico\n{GOOD},30000\n");
+        let v = validate_csv("t.csv", text.as_bytes(), &opts());
+        let p = only_problem(&v);
+        assert_eq!((p.line, p.column.as_deref()), (1, Some("publico")));
+        assert_eq!(v.matches.len(), 1);
+    }
+
+    #[test]
+    fn not_a_match_csv_is_rejected_whole() {
+        for (bytes, why) in [
+            (&b""[..], "empty file"),
+            (&b"\xEF\xBB\xBF\n\n"[..], "empty file"),
+            (&b"\x00\x01\x02binary"[..], "binary data"),
+            (&b"\xFF\xFEI\x00D\x00"[..], "UTF-16"),
+            (&b"a,b,c\n1,2,3\n"[..], "not a match CSV"),
+            (HEADER.as_bytes(), "header only"),
+        ] {
+            let v = validate_csv("t.csv", bytes, &opts());
+            let rejected = v.report.rejected.unwrap_or_default();
+            assert!(rejected.starts_with(why), "{rejected}");
+            assert!(v.matches.is_empty());
+        }
+    }
+
+    #[test]
+    fn truncated_last_line_is_reported() {
+        let text = format!("{HEADER}\n{GOOD}\n2,1,30/03/2003,16:00,C,D,,");
+        let v = validate_csv("t.csv", text.as_bytes(), &opts());
+        let p = only_problem(&v);
+        assert_eq!(p.line, 3);
+        assert!(
+            p.message.starts_with("truncated last line"),
+            "{}",
+            p.message
+        );
+        assert_eq!(v.matches.len(), 1);
+    }
+
+    #[test]
+    fn bom_crlf_quotes_and_semicolons_are_read() {
+        let quoted = format!(
+            "\u{FEFF}{}\r\n\"{}\"\r\n",
+            HEADER.replace(',', "\",\"").replacen("ID", "\"ID", 1) + "\"",
+            GOOD.replace(',', "\",\"")
+        );
+        let v = validate_csv("t.csv", quoted.as_bytes(), &opts());
+        assert!(v.report.problems.is_empty(), "{:?}", v.report.problems);
+        assert_eq!(v.matches.len(), 1);
+        let semi = format!("{}\n{}\n", HEADER.replace(',', ";"), GOOD.replace(',', ";"));
+        let v = validate_csv("t.csv", semi.as_bytes(), &opts());
+        assert_eq!(v.matches.len(), 1);
+    }
+
+    #[test]
+    fn latin1_is_decoded_with_a_warning() {
+        let mut bytes = format!("{HEADER}\n").into_bytes();
+        bytes.extend_from_slice(b"1,1,29/03/2003,16:00,Gr\xeamio,Vasco,,,,,-,x,1,1,RS,RJ\n");
+        let v = validate_csv("t.csv", &bytes, &opts());
+        let p = only_problem(&v);
+        assert_eq!((p.line, p.severity), (2, Severity::Warning));
+        assert_eq!(&*v.matches[0].home, "Grêmio");
+    }
+
+    #[test]
+    fn bad_formation_is_a_warning_and_unknown() {
+        let v = check(&["1,1,29/03/2003,16:00,A,B,4-4-x,,,,A,x,1,0,SP,RJ"]);
+        assert_eq!(only_problem(&v).severity, Severity::Warning);
+        assert_eq!(v.matches[0].home_formation, None);
+    }
+}
