@@ -53,42 +53,48 @@ pub struct MergeSummary {
 }
 
 impl History {
-    /// Merges files given in upload order as `(file name, its valid matches)`.
-    pub fn merge(files: &[(String, Vec<Match>)]) -> (History, MergeSummary) {
+    /// Merges files given in upload order as `(file name, its valid matches)`; the returned
+    /// history's [`History::sources`] index into `files`.
+    pub fn merge(files: Vec<(String, Vec<Match>)>) -> (History, MergeSummary) {
         let mut summary = MergeSummary::default();
         let total: usize = files.iter().map(|(_, m)| m.len()).sum();
         let mut by_key: FxHashMap<NaturalKey, usize> = FxHashMap::default();
         by_key.reserve(total);
         let mut matches: Vec<Match> = Vec::with_capacity(total);
         let mut sources: Vec<usize> = Vec::with_capacity(total);
-        for (file_index, (file, file_matches)) in files.iter().enumerate() {
+        let names: Vec<String> = files.iter().map(|(name, _)| name.clone()).collect();
+        for (file_index, (file, file_matches)) in files.into_iter().enumerate() {
             for m in file_matches {
-                match by_key.get(&m.natural_key()) {
-                    Some(&at) if matches[at] == *m => summary.duplicates_dropped += 1,
+                let key = m.natural_key();
+                match by_key.get(&key) {
+                    Some(&at) if matches[at] == m => summary.duplicates_dropped += 1,
                     Some(&at) => {
-                        let earlier = &files[sources[at]].0;
+                        let earlier = &names[sources[at]];
                         summary.replaced += 1;
                         summary.warnings.push(MergeWarning {
-                            key: m.natural_key().to_string(),
+                            key: key.to_string(),
                             replaced_file: earlier.clone(),
                             kept_file: file.clone(),
                             message: format!(
-                                "{} differs between {earlier} (ID {}, {}-{}) and {file} (ID {}, {}-{}); the later upload {file} wins",
-                                m.natural_key(),
+                                "{key} differs between {earlier} (ID {}, {} {}-{} {}) and {file} (ID {}, {} {}-{} {}); the later upload {file} wins",
                                 matches[at].id,
+                                matches[at].home,
                                 matches[at].home_goals,
                                 matches[at].away_goals,
+                                matches[at].away,
                                 m.id,
+                                m.home,
                                 m.home_goals,
-                                m.away_goals
+                                m.away_goals,
+                                m.away,
                             ),
                         });
-                        matches[at] = m.clone();
+                        matches[at] = m;
                         sources[at] = file_index;
                     }
                     None => {
-                        by_key.insert(m.natural_key(), matches.len());
-                        matches.push(m.clone());
+                        by_key.insert(key, matches.len());
+                        matches.push(m);
                         sources.push(file_index);
                     }
                 }
@@ -107,7 +113,7 @@ impl History {
 
     /// Builds a history from matches of one source.
     pub fn from_matches(matches: Vec<Match>) -> History {
-        History::merge(&[(String::new(), matches)]).0
+        History::merge(vec![(String::new(), matches)]).0
     }
 
     /// The matches in chronological order.
@@ -224,7 +230,7 @@ mod tests {
                 ],
             ),
         ];
-        let (h, s) = History::merge(&files);
+        let (h, s) = History::merge(files);
         assert_eq!(h.len(), 2);
         assert_eq!(h.matches()[0].home_goals, 2);
         assert_eq!((s.duplicates_dropped, s.replaced), (1, 1));

@@ -19,7 +19,7 @@ use chrono::{Datelike, NaiveDate, NaiveTime};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
-use crate::matches::{Match, NaturalKey, Outcome};
+use crate::matches::{Match, Outcome};
 
 /// Columns a match CSV must have; a file missing any of them is rejected.
 pub const REQUIRED_COLUMNS: [&str; 7] = [
@@ -203,11 +203,16 @@ pub fn validate_csv(file: &str, bytes: &[u8], options: &ValidateOptions) -> Vali
         interner: Interner::default(),
         width: header.len(),
     };
-    let mut matches: Vec<Match> = Vec::new();
-    let mut lines: Vec<u64> = Vec::new();
+    // Sized from the header's length so that large files do not regrow their tables.
+    let expected_rows = text.len() / (header_end + 1).max(64) + 16;
+    let mut matches: Vec<Match> = Vec::with_capacity(expected_rows);
+    let mut lines: Vec<u64> = Vec::with_capacity(expected_rows);
     let mut by_id: FxHashMap<u64, usize> = FxHashMap::default();
-    let mut by_key: FxHashMap<NaturalKey, usize> = FxHashMap::default();
-    let mut removed: Vec<bool> = Vec::new();
+    by_id.reserve(expected_rows);
+    // Team names are interned per file, so the pointers of the two names identify the pair.
+    let mut by_key: FxHashMap<(NaiveDate, usize, usize), usize> = FxHashMap::default();
+    by_key.reserve(expected_rows);
+    let mut removed: Vec<bool> = Vec::with_capacity(expected_rows);
     let mut quarantined: Vec<csv::ByteRecord> = Vec::new();
     let mut collapsed = 0u64;
     let mut first_collapsed_line = 0u64;
@@ -268,12 +273,12 @@ pub fn validate_csv(file: &str, bytes: &[u8], options: &ValidateOptions) -> Vali
                         continue;
                     }
                 }
-                let key = m.natural_key();
+                let key = interned_key(&m);
                 if let Some(&earlier) = by_key.get(&key) {
                     report.problems.push(Problem {
                         line,
                         column: None,
-                        value: key.to_string(),
+                        value: m.natural_key().to_string(),
                         severity: Severity::Warning,
                         message: format!(
                             "same match as line {} (ID {}) under ID {}; this later line wins",
@@ -329,6 +334,14 @@ pub fn validate_csv(file: &str, bytes: &[u8], options: &ValidateOptions) -> Vali
     }
 }
 
+/// The natural key of a match whose names come from this file's interner: the date and the two
+/// names' addresses in either order.
+fn interned_key(m: &Match) -> (NaiveDate, usize, usize) {
+    let a = Arc::as_ptr(&m.home) as *const u8 as usize;
+    let b = Arc::as_ptr(&m.away) as *const u8 as usize;
+    (m.date, a.min(b), a.max(b))
+}
+
 enum Decoded<'a> {
     Utf8(&'a [u8]),
     Latin1 { text: String, line: u64 },
@@ -343,7 +356,8 @@ fn decode(bytes: &[u8]) -> Decoded<'_> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Decoded::Rejected("empty file: no header and no rows".into());
     }
-    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+    // Binary files show NUL bytes early; a NUL further down fails its row as a control character.
+    if let Some(at) = bytes[..bytes.len().min(8192)].iter().position(|&b| b == 0) {
         return Decoded::Rejected(format!(
             "binary data (NUL byte at offset {at}); not a match CSV"
         ));
@@ -548,9 +562,7 @@ impl RowContext<'_> {
         let c = self.columns;
         let field = |i: usize| -> &str {
             // The whole file is valid UTF-8 and the CSV splits on ASCII bytes, so fields are too.
-            std::str::from_utf8(record.get(i).unwrap_or_default())
-                .unwrap_or_default()
-                .trim()
+            std::str::from_utf8(record.get(i).unwrap_or_default().trim_ascii()).unwrap_or_default()
         };
         let opt_field = |i: Option<usize>| i.map(field).unwrap_or("");
 
@@ -561,7 +573,7 @@ impl RowContext<'_> {
         let home = self.team("mandante", field(c.home), &mut p);
         let away = self.team("visitante", field(c.away), &mut p);
         if let (Some(h), Some(a)) = (&home, &away) {
-            if h.to_lowercase() == a.to_lowercase() {
+            if same_name(h, a) {
                 p.push(
                     "visitante",
                     a,
@@ -667,7 +679,7 @@ impl RowContext<'_> {
             p.push(column, s, Severity::Error, "team name is empty".into());
             return None;
         }
-        if s.chars().count() > MAX_TEAM_NAME_CHARS {
+        if s.len() > MAX_TEAM_NAME_CHARS && s.chars().count() > MAX_TEAM_NAME_CHARS {
             p.push(
                 column,
                 &s.chars().take(80).collect::<String>(),
@@ -689,7 +701,9 @@ impl RowContext<'_> {
     }
 
     fn text(&mut self, column: &str, s: &str, p: &mut RowProblems) -> Arc<str> {
-        if s.chars().count() > MAX_TEXT_CHARS || s.chars().any(char::is_control) {
+        if (s.len() > MAX_TEXT_CHARS && s.chars().count() > MAX_TEXT_CHARS)
+            || s.bytes().any(|b| b < 0x20 || b == 0x7f)
+        {
             p.push(
                 column,
                 &s.chars().take(80).collect::<String>(),
@@ -704,12 +718,8 @@ impl RowContext<'_> {
         if s.is_empty() {
             return None;
         }
-        let parts: Vec<&str> = s.split('-').map(str::trim).collect();
-        let well_formed = (2..=6).contains(&parts.len())
-            && parts
-                .iter()
-                .all(|d| d.len() == 1 && matches!(d.as_bytes()[0], b'1'..=b'9'));
-        if !well_formed {
+        let (well_formed, parts) = formation_shape(s);
+        if !(well_formed && (2..=6).contains(&parts)) {
             p.push(
                 column,
                 s,
@@ -718,8 +728,39 @@ impl RowContext<'_> {
             );
             return None;
         }
-        Some(self.interner.get(&parts.join("-")))
+        if s.contains(' ') {
+            return Some(self.interner.get(&s.replace(' ', "")));
+        }
+        Some(self.interner.get(s))
     }
+}
+
+/// Whether a formation is digits 1–9 joined by `-` (spaces allowed around them), and its part count.
+fn formation_shape(s: &str) -> (bool, usize) {
+    let mut parts = 0;
+    let mut expect_digit = true;
+    for b in s.bytes() {
+        match b {
+            b' ' => {}
+            b'1'..=b'9' if expect_digit => {
+                parts += 1;
+                expect_digit = false;
+            }
+            b'-' if !expect_digit => expect_digit = true,
+            _ => return (false, parts),
+        }
+    }
+    (!expect_digit, parts)
+}
+
+/// Whether two club names are the same ignoring case.
+fn same_name(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b);
+    }
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
 }
 
 fn digits(s: &str) -> Option<u64> {
@@ -806,6 +847,15 @@ fn parse_time(s: &str, p: &mut RowProblems) -> Option<Option<NaiveTime>> {
 
 /// Parses `dd/mm/yyyy` (one-digit day and month accepted).
 pub fn parse_ddmmyyyy(s: &str) -> Option<NaiveDate> {
+    if let [d1, d2, b'/', m1, m2, b'/', y1, y2, y3, y4] = *s.as_bytes() {
+        // The common shape, without splitting.
+        let n = |digits: &[u8]| -> Option<u32> {
+            digits.iter().try_fold(0u32, |acc, &b| {
+                b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
+            })
+        };
+        return NaiveDate::from_ymd_opt(n(&[y1, y2, y3, y4])? as i32, n(&[m1, m2])?, n(&[d1, d2])?);
+    }
     let mut parts = s.split('/');
     let (d, m, y) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() || d.len() > 2 || m.len() > 2 || y.len() != 4 {

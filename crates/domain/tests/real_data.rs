@@ -65,7 +65,7 @@ fn the_production_file_plus_the_full_file_yield_each_match_once() {
     );
     assert_eq!(prod.report.exit_code(), 0);
     assert_eq!(prod.matches.len(), 8714);
-    let (h, summary) = History::merge(&[
+    let (h, summary) = History::merge(vec![
         ("prod.csv".into(), prod.matches),
         ("full.csv".into(), full.matches),
     ]);

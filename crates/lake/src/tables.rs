@@ -1,0 +1,252 @@
+//! The processed tables as Parquet: typed columns readable by pandas, pyarrow and DuckDB.
+//!
+//! `processed/matches.parquet` has one row per match in chronological order with the columns
+//! `id, season, round, date, time, home, away, home_formation, away_formation, home_coach,
+//! away_coach, arena, home_goals, away_goals, home_state, away_state, outcome, source`.
+
+use std::sync::Arc;
+
+use arrow_array::{
+    Array, ArrayRef, Date32Array, Int32Array, RecordBatch, StringArray, UInt64Array,
+};
+use arrow_schema::{DataType, Field, Schema};
+use bytes::Bytes;
+use chrono::{NaiveDate, NaiveTime};
+use futbr_domain::{History, Match};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+
+use crate::LakeError;
+
+const UNIX_EPOCH: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+
+/// Days since 1970-01-01, as Arrow's `Date32`.
+pub fn date32(date: NaiveDate) -> i32 {
+    (date - UNIX_EPOCH).num_days() as i32
+}
+
+/// The date of an Arrow `Date32` value.
+pub fn from_date32(days: i32) -> NaiveDate {
+    UNIX_EPOCH + chrono::Duration::days(days as i64)
+}
+
+/// Encodes one record batch as a Parquet file (Snappy-compressed).
+pub fn write_parquet(batch: &RecordBatch) -> Result<Vec<u8>, parquet::errors::ParquetError> {
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .build();
+    let mut out = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut out, batch.schema(), Some(props))?;
+    writer.write(batch)?;
+    writer.close()?;
+    Ok(out)
+}
+
+/// Reads every row group of a Parquet file into batches.
+pub fn read_parquet(key: &str, bytes: Bytes) -> Result<Vec<RecordBatch>, LakeError> {
+    let table_error = |e: &dyn std::fmt::Display| LakeError::Table {
+        key: key.to_string(),
+        reason: e.to_string(),
+    };
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
+        .map_err(|e| table_error(&e))?
+        .with_batch_size(64 * 1024)
+        .build()
+        .map_err(|e| table_error(&e))?;
+    reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| table_error(&e))
+}
+
+fn matches_schema() -> Schema {
+    let text = |name: &str, nullable: bool| Field::new(name, DataType::Utf8, nullable);
+    let int = |name: &str| Field::new(name, DataType::Int32, false);
+    Schema::new(vec![
+        Field::new("id", DataType::UInt64, false),
+        int("season"),
+        int("round"),
+        Field::new("date", DataType::Date32, false),
+        text("time", true),
+        text("home", false),
+        text("away", false),
+        text("home_formation", true),
+        text("away_formation", true),
+        text("home_coach", false),
+        text("away_coach", false),
+        text("arena", false),
+        int("home_goals"),
+        int("away_goals"),
+        text("home_state", false),
+        text("away_state", false),
+        text("outcome", false),
+        text("source", false),
+    ])
+}
+
+/// Encodes a history as `processed/matches.parquet`; `sources` names the file of each source index.
+pub fn matches_to_parquet(history: &History, sources: &[String]) -> Result<Vec<u8>, LakeError> {
+    let ms = history.matches();
+    let strings = |f: &dyn Fn(&Match) -> &str| -> ArrayRef {
+        Arc::new(StringArray::from_iter_values(ms.iter().map(f)))
+    };
+    let optional = |f: &dyn Fn(&Match) -> Option<&str>| -> ArrayRef {
+        Arc::new(StringArray::from_iter(ms.iter().map(f)))
+    };
+    let ints = |f: &dyn Fn(&Match) -> i32| -> ArrayRef {
+        Arc::new(Int32Array::from_iter_values(ms.iter().map(f)))
+    };
+    let source_names: Vec<&str> = history
+        .sources()
+        .iter()
+        .map(|&i| sources.get(i).map_or("", String::as_str))
+        .collect();
+    let times: Vec<Option<String>> = ms
+        .iter()
+        .map(|m| m.time.map(|t| t.format("%H:%M").to_string()))
+        .collect();
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(UInt64Array::from_iter_values(ms.iter().map(|m| m.id))),
+        ints(&|m| m.season),
+        ints(&|m| i32::from(m.round)),
+        Arc::new(Date32Array::from_iter_values(
+            ms.iter().map(|m| date32(m.date)),
+        )),
+        Arc::new(StringArray::from_iter(times.iter().map(Option::as_deref))),
+        strings(&|m| &m.home),
+        strings(&|m| &m.away),
+        optional(&|m| m.home_formation.as_deref()),
+        optional(&|m| m.away_formation.as_deref()),
+        strings(&|m| &m.home_coach),
+        strings(&|m| &m.away_coach),
+        strings(&|m| &m.arena),
+        ints(&|m| i32::from(m.home_goals)),
+        ints(&|m| i32::from(m.away_goals)),
+        strings(&|m| &m.home_state),
+        strings(&|m| &m.away_state),
+        strings(&|m| m.outcome().code()),
+        Arc::new(StringArray::from_iter_values(source_names)),
+    ];
+    let batch = RecordBatch::try_new(Arc::new(matches_schema()), columns).map_err(|e| {
+        LakeError::Table {
+            key: crate::keys::MATCHES.into(),
+            reason: e.to_string(),
+        }
+    })?;
+    write_parquet(&batch).map_err(|e| LakeError::Table {
+        key: crate::keys::MATCHES.into(),
+        reason: e.to_string(),
+    })
+}
+
+/// Decodes `processed/matches.parquet` back into matches (in the stored, chronological order).
+pub fn matches_from_parquet(key: &str, bytes: Bytes) -> Result<Vec<Match>, LakeError> {
+    let bad = |reason: String| LakeError::Table {
+        key: key.to_string(),
+        reason,
+    };
+    let mut out = Vec::new();
+    let mut interner: std::collections::HashMap<String, Arc<str>> = Default::default();
+    let mut intern = |s: &str| -> Arc<str> {
+        if let Some(found) = interner.get(s) {
+            return found.clone();
+        }
+        let new: Arc<str> = Arc::from(s);
+        interner.insert(s.to_string(), new.clone());
+        new
+    };
+    for batch in read_parquet(key, bytes)? {
+        let column = |name: &str| {
+            batch
+                .column_by_name(name)
+                .ok_or_else(|| bad(format!("missing column {name}")))
+        };
+        macro_rules! typed {
+            ($name:expr, $ty:ty) => {
+                column($name)?
+                    .as_any()
+                    .downcast_ref::<$ty>()
+                    .ok_or_else(|| bad(format!("column {} has the wrong type", $name)))?
+            };
+        }
+        let id = typed!("id", UInt64Array);
+        let season = typed!("season", Int32Array);
+        let round = typed!("round", Int32Array);
+        let date = typed!("date", Date32Array);
+        let time = typed!("time", StringArray);
+        let home = typed!("home", StringArray);
+        let away = typed!("away", StringArray);
+        let home_formation = typed!("home_formation", StringArray);
+        let away_formation = typed!("away_formation", StringArray);
+        let home_coach = typed!("home_coach", StringArray);
+        let away_coach = typed!("away_coach", StringArray);
+        let arena = typed!("arena", StringArray);
+        let home_goals = typed!("home_goals", Int32Array);
+        let away_goals = typed!("away_goals", Int32Array);
+        let home_state = typed!("home_state", StringArray);
+        let away_state = typed!("away_state", StringArray);
+        for i in 0..batch.num_rows() {
+            let small = |v: i32, what: &str| {
+                u16::try_from(v).map_err(|_| bad(format!("row {i}: {what} {v} out of range")))
+            };
+            out.push(Match {
+                id: id.value(i),
+                season: season.value(i),
+                round: small(round.value(i), "round")?,
+                date: from_date32(date.value(i)),
+                time: opt(time, i).and_then(|t| NaiveTime::parse_from_str(t, "%H:%M").ok()),
+                home: intern(home.value(i)),
+                away: intern(away.value(i)),
+                home_formation: opt(home_formation, i).map(|s| intern(s)),
+                away_formation: opt(away_formation, i).map(|s| intern(s)),
+                home_coach: intern(home_coach.value(i)),
+                away_coach: intern(away_coach.value(i)),
+                arena: intern(arena.value(i)),
+                home_goals: small(home_goals.value(i), "home_goals")?,
+                away_goals: small(away_goals.value(i), "away_goals")?,
+                home_state: intern(home_state.value(i)),
+                away_state: intern(away_state.value(i)),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn opt(array: &StringArray, i: usize) -> Option<&str> {
+    (!array.is_null(i)).then(|| array.value(i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futbr_domain::synthetic::{csv_bytes, LeagueShape};
+    use futbr_domain::validate::{validate_csv, ValidateOptions};
+
+    #[test]
+    fn matches_survive_a_parquet_round_trip() {
+        let v = validate_csv(
+            "s.csv",
+            &csv_bytes(&LeagueShape::european(2)),
+            &ValidateOptions::default(),
+        );
+        let history = History::from_matches(v.matches);
+        let bytes = matches_to_parquet(&history, &["raw/s.csv".to_string()]).unwrap();
+        let back = matches_from_parquet("m.parquet", Bytes::from(bytes)).unwrap();
+        assert_eq!(back, history.matches());
+    }
+
+    #[test]
+    fn garbage_is_a_clear_error() {
+        let err =
+            matches_from_parquet("m.parquet", Bytes::from_static(b"not parquet")).unwrap_err();
+        assert!(err.to_string().contains("m.parquet"), "{err}");
+    }
+
+    #[test]
+    fn date32_counts_days_from_1970() {
+        let d = NaiveDate::from_ymd_opt(2024, 4, 13).unwrap();
+        assert_eq!(from_date32(date32(d)), d);
+        assert_eq!(date32(UNIX_EPOCH), 0);
+    }
+}

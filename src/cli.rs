@@ -1,0 +1,94 @@
+//! The command line: every subcommand and flag, with `--help` on each.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Predictor Fut BR: honest probabilities for Brazilian Série A matches, and the MLOps loop that
+/// keeps them up to date.
+#[derive(Debug, Parser)]
+#[command(name = "futbr", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// More log output (repeat for more); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors in the log.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+impl Cli {
+    pub fn log_level(&self) -> &'static str {
+        match (self.quiet, self.verbose) {
+            (true, _) => "error",
+            (false, 0) => "info",
+            (false, 1) => "debug",
+            (false, _) => "trace",
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check match CSV files and report every problem (nothing is written).
+    ///
+    /// Exit status: 0 every row accepted (warnings allowed), 1 some rows would be quarantined,
+    /// 2 a file was rejected whole.
+    Validate {
+        /// Print one JSON report per file (one per line) instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Match CSV files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Validate match CSV files, then copy them into the lake's raw/ (never overwriting).
+    Ingest {
+        #[command(flatten)]
+        lake: LakeArgs,
+        /// Match CSV files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Read every input in raw/ and write processed/matches.parquet, the quarantine and a report.
+    Process {
+        #[command(flatten)]
+        lake: LakeArgs,
+        #[command(flatten)]
+        bootstrap: BootstrapArgs,
+        /// Print the processing report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a synthetic league history in the match CSV schema (for benchmarks and tests).
+    Synth {
+        /// Number of matches (20-team divisions over 27 seasons from 1998).
+        #[arg(long, default_value_t = 1_000_000)]
+        matches: usize,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Where the lake is.
+#[derive(Debug, Args)]
+pub struct LakeArgs {
+    /// The data lake: a folder, file://PATH, memory:// or s3://BUCKET/PREFIX.
+    #[arg(long = "lake", env = "FUTBR_LAKE", default_value = "./lake")]
+    pub url: String,
+}
+
+/// Where an empty lake gets its first data.
+#[derive(Debug, Args)]
+pub struct BootstrapArgs {
+    /// Fill an empty raw/ from this local file or http(s) URL [default: the pinned public
+    /// Brasileirão data set, verified by SHA-256].
+    #[arg(long = "bootstrap", env = "FUTBR_BOOTSTRAP")]
+    pub source: Option<String>,
+    /// Expected SHA-256 of the bootstrap source (a mismatch writes nothing).
+    #[arg(long = "bootstrap-sha256", env = "FUTBR_BOOTSTRAP_SHA256")]
+    pub sha256: Option<String>,
+}

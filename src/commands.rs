@@ -1,0 +1,186 @@
+//! What each subcommand does: parse arguments into library calls, print results, pick the exit code.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use bytes::Bytes;
+use futbr_domain::validate::{validate_csv, FileReport, Severity, ValidateOptions};
+use futbr_lake::Lake;
+use futbr_pipeline::{BootstrapSource, ProcessOptions};
+
+use crate::cli::{BootstrapArgs, Cli, Command, LakeArgs};
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Validate { json, files } => validate(json, &files),
+        Command::Ingest { lake, files } => runtime()?.block_on(ingest(lake, &files)),
+        Command::Process {
+            lake,
+            bootstrap,
+            json,
+        } => runtime()?.block_on(process(lake, bootstrap, json)),
+        Command::Synth { matches, out } => synth(matches, &out),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn open_lake(args: &LakeArgs) -> Result<Lake> {
+    Lake::open(&args.url).with_context(|| format!("cannot open the lake at {}", args.url))
+}
+
+fn print_report_text(report: &FileReport) {
+    let status = match (&report.rejected, report.exit_code()) {
+        (Some(why), _) => format!("REJECTED: {why}"),
+        (None, 0) => "ok".to_string(),
+        (None, _) => "some rows quarantined".to_string(),
+    };
+    println!(
+        "{}: {} rows, {} accepted, {} errors, {} warnings — {status}",
+        report.file,
+        report.rows_total,
+        report.rows_accepted,
+        report.count(Severity::Error),
+        report.count(Severity::Warning)
+    );
+    for p in &report.problems {
+        let severity = match p.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let column = p
+            .column
+            .as_deref()
+            .map(|c| format!(" column {c}"))
+            .unwrap_or_default();
+        println!(
+            "  {}:{}:{column} {severity}: {} (value {:?})",
+            report.file, p.line, p.message, p.value
+        );
+    }
+}
+
+fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn validate(json: bool, files: &[std::path::PathBuf]) -> Result<ExitCode> {
+    let options = ValidateOptions::default();
+    let mut worst = 0;
+    for path in files {
+        let name = path.display().to_string();
+        let report = match std::fs::read(path) {
+            Ok(bytes) => validate_csv(&name, &bytes, &options).report,
+            Err(e) => FileReport {
+                file: name,
+                rows_total: 0,
+                rows_accepted: 0,
+                problems: Vec::new(),
+                rejected: Some(format!("cannot read the file: {e}")),
+            },
+        };
+        worst = worst.max(report.exit_code());
+        if json {
+            println!("{}", serde_json::to_string(&report)?);
+        } else {
+            print_report_text(&report);
+        }
+    }
+    Ok(ExitCode::from(worst as u8))
+}
+
+async fn ingest(lake: LakeArgs, files: &[std::path::PathBuf]) -> Result<ExitCode> {
+    let lake = open_lake(&lake)?;
+    let options = ValidateOptions::default();
+    let mut worst = 0;
+    for path in files {
+        let bytes = read_file(path)?;
+        let name = path.display().to_string();
+        let report = validate_csv(&name, &bytes, &options).report;
+        worst = worst.max(report.exit_code());
+        if report.rejected.is_some() {
+            print_report_text(&report);
+            println!("  not ingested");
+            continue;
+        }
+        if report.exit_code() != 0 {
+            print_report_text(&report);
+        }
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        let added = lake.add_raw(&file_name, Bytes::from(bytes)).await?;
+        if added.created {
+            println!(
+                "{name} → {} ({} rows accepted)",
+                added.key, report.rows_accepted
+            );
+        } else {
+            println!("{name} is already in the lake as {}", added.key);
+        }
+    }
+    Ok(ExitCode::from(worst as u8))
+}
+
+async fn process(lake: LakeArgs, bootstrap: BootstrapArgs, json: bool) -> Result<ExitCode> {
+    let lake = open_lake(&lake)?;
+    let source = match bootstrap.source {
+        Some(location) => BootstrapSource::new(location, bootstrap.sha256),
+        None => BootstrapSource::default(),
+    };
+    if let Some(added) = futbr_pipeline::bootstrap_if_empty(&lake, &source)
+        .await
+        .context("bootstrap failed (point --bootstrap at a local copy, e.g. ../shared/data/campeonato-brasileiro-full.csv)")?
+    {
+        println!("bootstrapped {} from {}", added.key, source.location);
+    }
+    let options = ProcessOptions {
+        run_id: futbr_pipeline::new_run_id(),
+        validate: ValidateOptions::default(),
+    };
+    let report = futbr_pipeline::process(&lake, &options).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "processed {} matches ({} to {}, seasons {}) from {} input(s) into {}",
+            report.matches,
+            report.first_date.map(|d| d.to_string()).unwrap_or_default(),
+            report.last_date.map(|d| d.to_string()).unwrap_or_default(),
+            match (report.seasons.first(), report.seasons.last()) {
+                (Some(a), Some(b)) => format!("{a}–{b}"),
+                _ => "none".into(),
+            },
+            report.inputs.len(),
+            lake.url().trim_end_matches('/').to_string() + "/" + futbr_lake::keys::MATCHES,
+        );
+        println!(
+            "{} row(s) quarantined, {} file(s) rejected, {} duplicate(s) dropped, {} match(es) replaced by a later upload",
+            report.rows_quarantined(),
+            report.files_rejected(),
+            report.merge.duplicates_dropped,
+            report.merge.replaced
+        );
+        for w in &report.merge.warnings {
+            println!("  warning: {}", w.message);
+        }
+    }
+    // Quarantine is a normal outcome of processing, not a failure of the job.
+    Ok(ExitCode::SUCCESS)
+}
+
+fn synth(matches: usize, out: &std::path::Path) -> Result<ExitCode> {
+    let file =
+        std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let shape = futbr_domain::synthetic::LeagueShape::with_matches(matches);
+    let written = futbr_domain::synthetic::write_csv(&shape, file)
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    println!("wrote {written} matches to {}", out.display());
+    Ok(ExitCode::SUCCESS)
+}
