@@ -1,0 +1,291 @@
+//! End-to-end tests: the real `futbr` binary on real files in a temporary lake.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use futbr_testkit::{read_shared, shared_data};
+
+fn futbr(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_futbr"))
+        .args(args)
+        .env_remove("FUTBR_LAKE")
+        .env_remove("FUTBR_BOOTSTRAP")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("futbr runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn lake_matches(lake: &Path) -> Vec<futbr_domain::Match> {
+    let bytes = std::fs::read(lake.join("processed/matches.parquet")).expect("matches.parquet");
+    futbr_lake::tables::matches_from_parquet("matches.parquet", bytes.into()).unwrap()
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(files_under(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn process_bootstraps_the_real_file_into_8785_matches() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let full = shared_data("campeonato-brasileiro-full.csv");
+    let o = futbr(&[
+        "process",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--bootstrap",
+        full.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        stdout(&o).contains("processed 8785 matches"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        std::fs::read(lake.join("raw/campeonato-brasileiro-full.csv")).unwrap(),
+        read_shared("campeonato-brasileiro-full.csv")
+    );
+    let matches = lake_matches(&lake);
+    assert_eq!(matches.len(), 8785);
+    assert!(matches.windows(2).all(|w| w[0].date <= w[1].date));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(lake.join("processed/report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["matches"], 8785);
+    assert_eq!(
+        report["inputs"][0]["sha256"],
+        futbr_pipeline::bootstrap::DEFAULT_SHA256
+    );
+
+    // Readable by pyarrow (CI installs it; a developer without it gets a clear failure under CI only).
+    let py = Command::new("python3")
+        .args(["-c", "import sys, pyarrow.parquet as pq; t = pq.read_table(sys.argv[1]); print(t.num_rows, t.schema.field('date').type)"])
+        .arg(lake.join("processed/matches.parquet"))
+        .output();
+    match py {
+        Ok(py) if py.status.success() => assert_eq!(stdout(&py).trim(), "8785 date32[day]"),
+        other => assert!(
+            std::env::var_os("CI").is_none(),
+            "pyarrow check failed under CI: {other:?}"
+        ),
+    }
+
+    // A second process on the same lake changes nothing in raw/.
+    let o = futbr(&[
+        "process",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--bootstrap",
+        "/nonexistent",
+    ]);
+    assert!(o.status.success());
+    assert_eq!(files_under(&lake.join("raw")).len(), 1);
+}
+
+#[test]
+fn a_bootstrap_checksum_mismatch_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let prod = shared_data("dados_producao_inicial.csv");
+    let o = futbr(&[
+        "process",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--bootstrap",
+        prod.to_str().unwrap(),
+        "--bootstrap-sha256",
+        futbr_pipeline::bootstrap::DEFAULT_SHA256,
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("expected c09d03d3"), "{err}");
+    assert!(err.contains("nothing was written"), "{err}");
+    assert!(files_under(&lake).is_empty());
+}
+
+/// Serves `body` once over real HTTP/1.1 on 127.0.0.1; returns the URL.
+fn serve_once(body: Vec<u8>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        if let Ok((mut stream, _)) = listener.accept() {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: text/csv\r\nConnection: close\r\n\r\n", body.len());
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    format!("http://127.0.0.1:{port}/data/campeonato-brasileiro-full.csv")
+}
+
+#[test]
+fn bootstrap_fetches_a_url_and_verifies_its_checksum() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let url = serve_once(read_shared("campeonato-brasileiro-full.csv"));
+    let o = Command::new(env!("CARGO_BIN_EXE_futbr"))
+        .args(["process", "--lake", lake.to_str().unwrap()])
+        .env("FUTBR_BOOTSTRAP", &url)
+        .env(
+            "FUTBR_BOOTSTRAP_SHA256",
+            futbr_pipeline::bootstrap::DEFAULT_SHA256,
+        )
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(lake_matches(&lake).len(), 8785);
+}
+
+#[test]
+fn validate_json_reports_every_problem_and_sets_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = futbr_domain::synthetic::HEADER;
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, format!("{header}\n1,1,29/03/2003,16:00,Guarani,Vasco,,,,,Guarani,x,4,2,SP,RJ\n2,1,29/03/2003,16:00,Santos,Vasco,,,,,Santos,x,dois,2,SP,RJ\n")).unwrap();
+    let o = futbr(&["validate", "--json", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(report["rows_total"], 2);
+    assert_eq!(report["rows_accepted"], 1);
+    assert_eq!(report["rejected"], serde_json::Value::Null);
+    let p = &report["problems"][0];
+    assert_eq!(
+        (
+            p["line"].as_u64(),
+            p["column"].as_str(),
+            p["value"].as_str(),
+            p["severity"].as_str()
+        ),
+        (
+            Some(3),
+            Some("mandante_Placar"),
+            Some("dois"),
+            Some("error")
+        )
+    );
+
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    let full = shared_data("campeonato-brasileiro-full.csv");
+    let o = futbr(&[
+        "validate",
+        "--json",
+        full.to_str().unwrap(),
+        empty.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["rows_accepted"], 8785);
+    assert!(lines[1]["rejected"]
+        .as_str()
+        .unwrap()
+        .starts_with("empty file"));
+
+    let o = futbr(&["validate", full.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).contains(":1115: column vencedor warning"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn ingest_then_process_keeps_good_rows_and_quarantines_bad_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let lake_arg = lake.to_str().unwrap();
+    let prod = shared_data("dados_producao_inicial.csv");
+    let full = shared_data("campeonato-brasileiro-full.csv");
+    assert!(
+        futbr(&["ingest", "--lake", lake_arg, prod.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let again = futbr(&["ingest", "--lake", lake_arg, prod.to_str().unwrap()]);
+    assert!(
+        stdout(&again).contains("already in the lake"),
+        "{}",
+        stdout(&again)
+    );
+    assert!(
+        futbr(&["ingest", "--lake", lake_arg, full.to_str().unwrap()])
+            .status
+            .success()
+    );
+
+    let header = futbr_domain::synthetic::HEADER;
+    let mixed = dir.path().join("mixed.csv");
+    std::fs::write(&mixed, format!("{header}\n9001,1,01/02/2025,16:00,Time A,Time B,,,,,-,x,1,1,SP,RJ\n9002,1,01/02/2025,16:00,Time C,Time D,,,,,-,x,1,,SP,RJ\n")).unwrap();
+    assert_eq!(
+        futbr(&["ingest", "--lake", lake_arg, mixed.to_str().unwrap()])
+            .status
+            .code(),
+        Some(1)
+    );
+    let junk = dir.path().join("junk.csv");
+    std::fs::write(&junk, "nome,idade\nAna,30\n").unwrap();
+    let o = futbr(&["ingest", "--lake", lake_arg, junk.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).contains("not a match CSV"), "{}", stdout(&o));
+
+    let o = futbr(&["process", "--lake", lake_arg, "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(report["matches"], 8786); // the real 8,785 plus the one good synthetic row
+    let quarantine: Vec<PathBuf> = files_under(&lake.join("quarantine"));
+    assert_eq!(quarantine.len(), 2, "{quarantine:?}");
+    let rows = std::fs::read_to_string(
+        quarantine
+            .iter()
+            .find(|p| p.extension().unwrap() == "csv")
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(rows.contains("9002") && !rows.contains("9001"));
+    let q_report: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            quarantine
+                .iter()
+                .find(|p| p.extension().unwrap() == "json")
+                .unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(q_report["problems"][0]["column"], "visitante_Placar");
+    // raw/ holds the three accepted uploads exactly as they were.
+    assert_eq!(files_under(&lake.join("raw")).len(), 3);
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for sub in ["validate", "ingest", "process", "synth"] {
+        let o = futbr(&[sub, "--help"]);
+        assert!(o.status.success(), "{sub}");
+        assert!(stdout(&o).contains("Usage: futbr"), "{sub}");
+    }
+}
