@@ -62,6 +62,21 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the pre-match features of a fixture, from the lake's processed matches.
+    Features {
+        #[command(flatten)]
+        lake: LakeArgs,
+        /// Home club, as named in the data (e.g. Flamengo).
+        home: String,
+        /// Away club.
+        away: String,
+        /// Match day, YYYY-MM-DD or dd/mm/yyyy [default: today, or the day after the latest match].
+        #[arg(long, value_parser = parse_date)]
+        date: Option<chrono::NaiveDate>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write a synthetic league history in the match CSV schema (for benchmarks and tests).
     Synth {
         /// Number of matches (20-team divisions over 27 seasons from 1998).
@@ -91,4 +106,12 @@ pub struct BootstrapArgs {
     /// Expected SHA-256 of the bootstrap source (a mismatch writes nothing).
     #[arg(long = "bootstrap-sha256", env = "FUTBR_BOOTSTRAP_SHA256")]
     pub sha256: Option<String>,
+}
+
+/// A date as `YYYY-MM-DD` or `dd/mm/yyyy`.
+pub fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .or_else(|| futbr_domain::validate::parse_ddmmyyyy(s))
+        .ok_or_else(|| format!("{s:?} is not a date (YYYY-MM-DD or dd/mm/yyyy)"))
 }

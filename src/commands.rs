@@ -19,6 +19,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             bootstrap,
             json,
         } => runtime()?.block_on(process(lake, bootstrap, json)),
+        Command::Features {
+            lake,
+            home,
+            away,
+            date,
+            json,
+        } => runtime()?.block_on(features(lake, &home, &away, date, json)),
         Command::Synth { matches, out } => synth(matches, &out),
     }
 }
@@ -172,6 +179,54 @@ async fn process(lake: LakeArgs, bootstrap: BootstrapArgs, json: bool) -> Result
         }
     }
     // Quarantine is a normal outcome of processing, not a failure of the job.
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn features(
+    lake: LakeArgs,
+    home: &str,
+    away: &str,
+    date: Option<chrono::NaiveDate>,
+    json: bool,
+) -> Result<ExitCode> {
+    let lake = open_lake(&lake)?;
+    let matches = futbr_pipeline::online::load_matches(&lake)
+        .await
+        .context("no processed matches in the lake: run `futbr process` first")?;
+    let date = date.unwrap_or_else(|| futbr_pipeline::online::default_fixture_date(&matches));
+    let answer = futbr_pipeline::online::fixture_features(&matches, home, away, date)?;
+    for (club, known) in [(home, answer.home_known), (away, answer.away_known)] {
+        if !known {
+            eprintln!("warning: no match of {club:?} before {date}; its features are the cold-start priors");
+        }
+    }
+    if json {
+        let values: serde_json::Map<String, serde_json::Value> = futbr_features::ALL
+            .iter()
+            .map(|f| (f.name().to_string(), serde_json::json!(answer.row.get(*f))))
+            .collect();
+        let out = serde_json::json!({
+            "home": home, "away": away, "date": date,
+            "state_through": answer.state_through, "features": values,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "{home} x {away} on {date} (state through {}):",
+            answer
+                .state_through
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "no match".into())
+        );
+        for f in futbr_features::ALL {
+            println!(
+                "  {:<30} {:>10.4}  {}",
+                f.name(),
+                answer.row.get(*f),
+                f.unit()
+            );
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

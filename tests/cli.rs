@@ -89,6 +89,47 @@ fn process_bootstraps_the_real_file_into_8785_matches() {
         ),
     }
 
+    let py = Command::new("python3")
+        .args(["-c", "import sys, pyarrow.parquet as pq; t = pq.read_table(sys.argv[1]); print(t.num_rows, t.num_columns, t.column('id')[0], t.schema.field('form_pontos_mandante').type)"])
+        .arg(lake.join("processed/features.parquet"))
+        .output();
+    match py {
+        Ok(py) if py.status.success() => assert_eq!(
+            stdout(&py).trim(),
+            format!("8785 {} 1 double", 8 + futbr_features::COUNT)
+        ),
+        other => assert!(
+            std::env::var_os("CI").is_none(),
+            "pyarrow check failed under CI: {other:?}"
+        ),
+    }
+
+    // Online features of a fixture, from the same engine.
+    let o = futbr(&[
+        "features",
+        "--lake",
+        lake.to_str().unwrap(),
+        "Internacional",
+        "Bahia",
+        "--date",
+        "13/04/2024",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let f: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(f["state_through"], "2023-12-06");
+    assert_eq!(f["features"]["eh_classico"], 0.0);
+    let o = futbr(&[
+        "features",
+        "--lake",
+        lake.to_str().unwrap(),
+        "Clube Novo",
+        "Bahia",
+        "--date",
+        "2024-04-13",
+    ]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cold-start priors"));
+
     // A second process on the same lake changes nothing in raw/.
     let o = futbr(&[
         "process",
@@ -283,7 +324,7 @@ fn ingest_then_process_keeps_good_rows_and_quarantines_bad_ones() {
 
 #[test]
 fn every_subcommand_has_help() {
-    for sub in ["validate", "ingest", "process", "synth"] {
+    for sub in ["validate", "ingest", "process", "features", "synth"] {
         let o = futbr(&[sub, "--help"]);
         assert!(o.status.success(), "{sub}");
         assert!(stdout(&o).contains("Usage: futbr"), "{sub}");

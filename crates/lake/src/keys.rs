@@ -6,6 +6,8 @@ pub const RAW: &str = "raw/";
 pub const QUARANTINE: &str = "quarantine/";
 /// Validated, deduplicated, chronologically ordered matches.
 pub const MATCHES: &str = "processed/matches.parquet";
+/// One row per match with every pre-match feature.
+pub const FEATURES: &str = "processed/features.parquet";
 /// What the last processing did: files, problems, merge warnings.
 pub const PROCESSING_REPORT: &str = "processed/report.json";
 

@@ -7,12 +7,13 @@
 use std::sync::Arc;
 
 use arrow_array::{
-    Array, ArrayRef, Date32Array, Int32Array, RecordBatch, StringArray, UInt64Array,
+    Array, ArrayRef, Date32Array, Float64Array, Int32Array, RecordBatch, StringArray, UInt64Array,
 };
 use arrow_schema::{DataType, Field, Schema};
 use bytes::Bytes;
 use chrono::{NaiveDate, NaiveTime};
 use futbr_domain::{History, Match};
+use futbr_features::{FeatureRow, ALL};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
@@ -211,6 +212,65 @@ pub fn matches_from_parquet(key: &str, bytes: Bytes) -> Result<Vec<Match>, LakeE
         }
     }
     Ok(out)
+}
+
+/// Encodes `processed/features.parquet`: one row per match (`id, date, season, home, away,
+/// home_goals, away_goals, outcome`), then one `Float64` column per feature of the catalog.
+pub fn features_to_parquet(matches: &[Match], rows: &[FeatureRow]) -> Result<Vec<u8>, LakeError> {
+    let bad = |e: &dyn std::fmt::Display| LakeError::Table {
+        key: crate::keys::FEATURES.into(),
+        reason: e.to_string(),
+    };
+    if matches.len() != rows.len() {
+        return Err(bad(&format!(
+            "{} matches but {} feature rows",
+            matches.len(),
+            rows.len()
+        )));
+    }
+    let mut fields = vec![
+        Field::new("id", DataType::UInt64, false),
+        Field::new("date", DataType::Date32, false),
+        Field::new("season", DataType::Int32, false),
+        Field::new("home", DataType::Utf8, false),
+        Field::new("away", DataType::Utf8, false),
+        Field::new("home_goals", DataType::Int32, false),
+        Field::new("away_goals", DataType::Int32, false),
+        Field::new("outcome", DataType::Utf8, false),
+    ];
+    let mut columns: Vec<ArrayRef> = vec![
+        Arc::new(UInt64Array::from_iter_values(matches.iter().map(|m| m.id))),
+        Arc::new(Date32Array::from_iter_values(
+            matches.iter().map(|m| date32(m.date)),
+        )),
+        Arc::new(Int32Array::from_iter_values(
+            matches.iter().map(|m| m.season),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            matches.iter().map(|m| &*m.home),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            matches.iter().map(|m| &*m.away),
+        )),
+        Arc::new(Int32Array::from_iter_values(
+            matches.iter().map(|m| i32::from(m.home_goals)),
+        )),
+        Arc::new(Int32Array::from_iter_values(
+            matches.iter().map(|m| i32::from(m.away_goals)),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            matches.iter().map(|m| m.outcome().code()),
+        )),
+    ];
+    for &feature in ALL {
+        fields.push(Field::new(feature.name(), DataType::Float64, false));
+        columns.push(Arc::new(Float64Array::from_iter_values(
+            rows.iter().map(|r| r.get(feature)),
+        )));
+    }
+    let batch =
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| bad(&e))?;
+    write_parquet(&batch).map_err(|e| bad(&e))
 }
 
 fn opt(array: &StringArray, i: usize) -> Option<&str> {

@@ -5,6 +5,7 @@
 //! container all run the same code.
 
 pub mod bootstrap;
+pub mod online;
 pub mod process;
 
 pub use bootstrap::{bootstrap_if_empty, BootstrapSource};
@@ -15,6 +16,8 @@ pub use process::{process, ProcessOptions, ProcessReport};
 pub enum PipelineError {
     #[error(transparent)]
     Lake(#[from] futbr_lake::LakeError),
+    #[error(transparent)]
+    Features(#[from] futbr_features::FeatureError),
     #[error("cannot read bootstrap source {source_name}: {reason}")]
     BootstrapSource { source_name: String, reason: String },
     #[error("bootstrap source {source_name} has SHA-256 {actual}, expected {expected}; nothing was written")]

@@ -1,10 +1,12 @@
 //! `futbr process`: every object under `raw/` → validated, merged matches in
-//! `processed/matches.parquet`, bad rows and files in `quarantine/<run>/`, and a report.
+//! `processed/matches.parquet`, their pre-match features in `processed/features.parquet`, bad rows
+//! and files in `quarantine/<run>/`, and a report.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futbr_domain::history::MergeSummary;
 use futbr_domain::validate::{validate_csv, FileReport, ValidateOptions};
 use futbr_domain::{History, Match};
+use futbr_features::{batch_features, EngineConfig};
 use futbr_lake::{keys, tables, Lake};
 use serde::Serialize;
 
@@ -45,6 +47,8 @@ pub struct ProcessReport {
     pub seasons: Vec<i32>,
     /// SHA-256 of the matches table written.
     pub matches_sha256: String,
+    /// SHA-256 of the features table written.
+    pub features_sha256: String,
 }
 
 impl ProcessReport {
@@ -135,6 +139,7 @@ pub async fn process(
         inputs,
         merge,
         matches_sha256: String::new(),
+        features_sha256: String::new(),
     };
     if history.is_empty() {
         let key = format!("{quarantine}report.json");
@@ -144,7 +149,11 @@ pub async fn process(
     }
     let table = tables::matches_to_parquet(&history, &sources)?;
     report.matches_sha256 = sha256_hex(&table);
+    let (rows, _) = batch_features(history.matches(), EngineConfig::default())?;
+    let features = tables::features_to_parquet(history.matches(), &rows)?;
+    report.features_sha256 = sha256_hex(&features);
     lake.put(keys::MATCHES, table).await?;
+    lake.put(keys::FEATURES, features).await?;
     // The report goes last: a reader who sees it sees the table it describes.
     lake.put(
         keys::PROCESSING_REPORT,

@@ -1,0 +1,78 @@
+//! The catalog of pre-match features: every name, meaning and unit in one place.
+//! `docs/features.md` is this table for readers; a test keeps the two in step.
+
+use serde::Serialize;
+
+macro_rules! catalog {
+    ($($variant:ident => $name:literal, $unit:literal, $meaning:literal;)*) => {
+        /// One pre-match feature. The discriminant is its column in a [`FeatureRow`](crate::FeatureRow).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[repr(usize)]
+        pub enum Feature { $($variant,)* }
+
+        /// Every feature, in column order.
+        pub const ALL: &[Feature] = &[$(Feature::$variant,)*];
+
+        impl Feature {
+            /// The column name (the original system's Portuguese names are kept for its 16).
+            pub fn name(self) -> &'static str {
+                match self { $(Feature::$variant => $name,)* }
+            }
+            /// The unit of the value.
+            pub fn unit(self) -> &'static str {
+                match self { $(Feature::$variant => $unit,)* }
+            }
+            /// What the value means.
+            pub fn meaning(self) -> &'static str {
+                match self { $(Feature::$variant => $meaning,)* }
+            }
+        }
+    };
+}
+
+catalog! {
+    FormGoalsForHome => "form_gols_feitos_mandante", "goals/match", "Home club's mean goals scored over its last 5 matches (any venue) before this one.";
+    FormGoalsAgainstHome => "form_gols_sofridos_mandante", "goals/match", "Home club's mean goals conceded over its last 5 matches.";
+    FormPointsHome => "form_pontos_mandante", "points/match", "Home club's mean points (3 win, 1 draw, 0 loss) over its last 5 matches.";
+    FormGoalsForAway => "form_gols_feitos_visitante", "goals/match", "Away club's mean goals scored over its last 5 matches.";
+    FormGoalsAgainstAway => "form_gols_sofridos_visitante", "goals/match", "Away club's mean goals conceded over its last 5 matches.";
+    FormPointsAway => "form_pontos_visitante", "points/match", "Away club's mean points over its last 5 matches.";
+    SameState => "eh_classico", "0/1", "1 when both clubs come from the same federation state (a local derby), else 0.";
+    HomeDefenders => "mandante_def", "players", "Defenders in the home club's most recent known formation before this match.";
+    HomeMidfielders => "mandante_mid", "players", "Midfielders in that formation (four-part formations: the middle two lines summed).";
+    HomeAttackers => "mandante_att", "players", "Attackers in that formation.";
+    AwayDefenders => "visitante_def", "players", "Defenders in the away club's most recent known formation.";
+    AwayMidfielders => "visitante_mid", "players", "Midfielders in the away club's most recent known formation.";
+    AwayAttackers => "visitante_att", "players", "Attackers in the away club's most recent known formation.";
+    DiffDefenders => "diff_def", "players", "mandante_def − visitante_def.";
+    DiffMidfielders => "diff_mid", "players", "mandante_mid − visitante_mid.";
+    DiffAttackers => "diff_att", "players", "mandante_att − visitante_att.";
+    EloHome => "elo_home", "Elo points", "Home club's Elo rating (home advantage not included).";
+    EloAway => "elo_away", "Elo points", "Away club's Elo rating.";
+    EloDiff => "elo_diff", "Elo points", "elo_home − elo_away + the home advantage: the input of the Elo win expectancy.";
+    PiHome => "pi_home", "pi rating", "Home club's pi-rating at home (Constantinou & Fenton 2013).";
+    PiAway => "pi_away", "pi rating", "Away club's pi-rating away.";
+    PiGoalDiff => "pi_goal_diff", "goals", "Goal difference the pi-ratings expect (home minus away).";
+    HomeFormAtHome => "home_points_at_home", "points/match", "Home club's mean points over its last 5 home matches.";
+    AwayFormAway => "away_points_away", "points/match", "Away club's mean points over its last 5 away matches.";
+    GoalRateForHome => "home_goals_for_rate", "goals/match", "Home club's goals scored, exponentially time-weighted (half-life 180 days), shrunk to the league mean.";
+    GoalRateAgainstHome => "home_goals_against_rate", "goals/match", "Home club's goals conceded, time-weighted likewise.";
+    GoalRateForAway => "away_goals_for_rate", "goals/match", "Away club's goals scored, time-weighted likewise.";
+    GoalRateAgainstAway => "away_goals_against_rate", "goals/match", "Away club's goals conceded, time-weighted likewise.";
+    RestDaysHome => "home_rest_days", "days", "Days since the home club's previous match, capped at 30.";
+    RestDaysAway => "away_rest_days", "days", "Days since the away club's previous match, capped at 30.";
+    H2hPointsHome => "h2h_home_points", "points/match", "Home club's mean points in the last 5 meetings of the two clubs (either venue).";
+    H2hMeetings => "h2h_meetings", "matches", "How many earlier meetings (up to 5) that mean is over.";
+    NewcomerHome => "home_newcomer", "0/1", "1 when the home club had no match in the previous 300 days (promoted, or new to the data).";
+    NewcomerAway => "away_newcomer", "0/1", "1 when the away club had no match in the previous 300 days.";
+    CampaignPointsHome => "home_campaign_ppg", "points/match", "Home club's points per match in its current campaign (matches since its last break of 60+ days), shrunk to the league mean.";
+    CampaignPointsAway => "away_campaign_ppg", "points/match", "Away club's points per match in its current campaign, shrunk likewise.";
+    CampaignMatchesHome => "home_campaign_matches", "matches", "Matches the home club has played in its current campaign (the stage of its season).";
+    CampaignMatchesAway => "away_campaign_matches", "matches", "Matches the away club has played in its current campaign.";
+}
+
+/// Number of features.
+pub const COUNT: usize = ALL.len();
+
+/// The original system's 16 features, in its order (its API contract).
+pub const ORIGINAL: &[Feature] = ALL.split_at(16).0;
