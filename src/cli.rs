@@ -77,6 +77,31 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Walk-forward backtest of the candidate models on a match CSV (no lake needed).
+    ///
+    /// Every match dated on or after --test-from is predicted by models fitted only on matches
+    /// dated strictly before it. Writes per-match predictions and a report (JSON, plus Markdown
+    /// and SVG plots beside it).
+    Backtest {
+        /// Match CSV (the same schema as raw/).
+        #[arg(long)]
+        data: PathBuf,
+        /// First day of the test window (YYYY-MM-DD or dd/mm/yyyy).
+        #[arg(long, value_parser = parse_date)]
+        test_from: chrono::NaiveDate,
+        /// Last day of the test window [default: the last match].
+        #[arg(long, value_parser = parse_date)]
+        test_to: Option<chrono::NaiveDate>,
+        /// A candidate (base-rates, logistic, elo, pi, features-ordered, dixon-coles, stack) or all.
+        #[arg(long, default_value = "all")]
+        model: String,
+        /// Output CSV `ID,p_home,p_draw,p_away` of the served model (or of --model).
+        #[arg(long)]
+        predictions: PathBuf,
+        /// Output JSON report; REPORT.md, REPORT.calibration.svg and REPORT.rolling-rps.svg go beside it.
+        #[arg(long)]
+        report: PathBuf,
+    },
     /// Write a synthetic league history in the match CSV schema (for benchmarks and tests).
     Synth {
         /// Number of matches (20-team divisions over 27 seasons from 1998).

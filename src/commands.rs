@@ -26,6 +26,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             date,
             json,
         } => runtime()?.block_on(features(lake, &home, &away, date, json)),
+        Command::Backtest {
+            data,
+            test_from,
+            test_to,
+            model,
+            predictions,
+            report,
+        } => backtest(&data, test_from, test_to, &model, &predictions, &report),
         Command::Synth { matches, out } => synth(matches, &out),
     }
 }
@@ -227,6 +235,111 @@ async fn features(
             );
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn backtest(
+    data: &std::path::Path,
+    test_from: chrono::NaiveDate,
+    test_to: Option<chrono::NaiveDate>,
+    model: &str,
+    predictions_path: &std::path::Path,
+    report_path: &std::path::Path,
+) -> Result<ExitCode> {
+    use futbr_models::{report, BacktestConfig, Candidate, Hyper};
+    let started = std::time::Instant::now();
+    let candidates: Vec<Candidate> = if model == "all" {
+        Candidate::ALL.to_vec()
+    } else {
+        vec![Candidate::parse(model).with_context(|| {
+            let names: Vec<&str> = Candidate::ALL.iter().map(|c| c.name()).collect();
+            format!(
+                "unknown model {model:?}; choose one of {} or all",
+                names.join(", ")
+            )
+        })?]
+    };
+    let bytes = read_file(data)?;
+    let validated = validate_csv(
+        &data.display().to_string(),
+        &bytes,
+        &ValidateOptions::default(),
+    );
+    if let Some(why) = &validated.report.rejected {
+        anyhow::bail!("{}: {why}", data.display());
+    }
+    if validated.report.exit_code() != 0 {
+        eprintln!(
+            "warning: {} row(s) of {} were invalid and left out (see `futbr validate {}`)",
+            validated.report.rows_total - validated.report.rows_accepted,
+            data.display(),
+            data.display()
+        );
+    }
+    let history = futbr_domain::History::from_matches(validated.matches);
+    let matches = history.matches();
+    let config = BacktestConfig {
+        test_from,
+        test_to,
+        candidates: candidates.clone(),
+        hyper: Hyper::default(),
+        engine: futbr_features::EngineConfig::default(),
+    };
+    let bars = indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr());
+    let style = indicatif::ProgressStyle::with_template("{prefix:>16} {bar:30} {pos}/{len} days")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    let bar_of: Vec<(Candidate, indicatif::ProgressBar)> = Candidate::ALL
+        .iter()
+        .filter(|c| {
+            candidates.contains(c)
+                || (candidates.contains(&Candidate::Stack) && Candidate::STACK_BASES.contains(c))
+        })
+        .map(|&c| {
+            let bar = bars.add(
+                indicatif::ProgressBar::new(0)
+                    .with_style(style.clone())
+                    .with_prefix(c.name()),
+            );
+            (c, bar)
+        })
+        .collect();
+    let progress = |c: Candidate, done: usize, total: usize| {
+        if let Some((_, bar)) = bar_of.iter().find(|(k, _)| *k == c) {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    };
+    let result = futbr_models::run_backtest(matches, &config, &progress)?;
+    for (_, bar) in &bar_of {
+        bar.finish_and_clear();
+    }
+    let built = report::build(
+        &result,
+        matches,
+        &config.hyper,
+        started.elapsed().as_secs_f64(),
+    );
+    let served = Candidate::parse(&built.served).unwrap_or(candidates[0]);
+    let csv = report::predictions_csv(&result, matches, served).context("no predictions")?;
+    std::fs::write(predictions_path, csv)
+        .with_context(|| format!("cannot write {}", predictions_path.display()))?;
+    std::fs::write(report_path, serde_json::to_vec_pretty(&built)?)
+        .with_context(|| format!("cannot write {}", report_path.display()))?;
+    let beside = |suffix: &str| report_path.with_extension(suffix);
+    let markdown = report::markdown(&built);
+    std::fs::write(beside("md"), &markdown)
+        .with_context(|| format!("cannot write {}", beside("md").display()))?;
+    std::fs::write(beside("calibration.svg"), report::calibration_svg(&built)?)?;
+    std::fs::write(
+        beside("rolling-rps.svg"),
+        report::rolling_rps_svg(&result, matches, 100)?,
+    )?;
+    print!("{markdown}");
+    println!(
+        "\ntotal {:.2} s (features {:.2} s)",
+        started.elapsed().as_secs_f64(),
+        result.feature_seconds
+    );
     Ok(ExitCode::SUCCESS)
 }
 

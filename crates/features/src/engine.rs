@@ -122,7 +122,7 @@ impl FeatureRow {
 }
 
 /// The last few results of a club, newest last.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 struct Recent {
     goals_for: [u16; FORM_WINDOW],
     goals_against: [u16; FORM_WINDOW],
@@ -157,7 +157,7 @@ impl Recent {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct TeamState {
     state: Option<Arc<str>>,
     formation: Option<[f64; 3]>,
@@ -239,7 +239,7 @@ impl TeamState {
 }
 
 /// Running league totals, the source of the cold-start priors.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 struct LeagueTotals {
     team_matches: u64,
     goals: u64,
@@ -264,8 +264,10 @@ impl LeagueTotals {
     }
 }
 
-/// Per-club state folded from played matches; see the module docs.
-#[derive(Debug, Clone)]
+/// Per-club state folded from played matches; see the module docs. Serialisable, so a model
+/// artifact can carry the state it predicts from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(into = "EngineSnapshot", from = "EngineSnapshot")]
 pub struct FeatureEngine {
     config: EngineConfig,
     index: FxHashMap<Arc<str>, usize>,
@@ -275,6 +277,64 @@ pub struct FeatureEngine {
     league: LeagueTotals,
     last_date: Option<NaiveDate>,
     applied: usize,
+}
+
+/// The serialised form of a [`FeatureEngine`]: maps as lists, clubs by name.
+#[derive(Serialize, Deserialize)]
+struct EngineSnapshot {
+    config: EngineConfig,
+    teams: Vec<(Arc<str>, TeamState)>,
+    meetings: Vec<(usize, usize, Recent)>,
+    league: LeagueTotals,
+    last_date: Option<NaiveDate>,
+    applied: usize,
+}
+
+impl From<FeatureEngine> for EngineSnapshot {
+    fn from(e: FeatureEngine) -> Self {
+        let mut names: Vec<(Arc<str>, usize)> = e.index.into_iter().collect();
+        names.sort_by_key(|(_, i)| *i);
+        let mut meetings: Vec<(usize, usize, Recent)> = e
+            .meetings
+            .into_iter()
+            .map(|((a, b), r)| (a, b, r))
+            .collect();
+        meetings.sort_by_key(|(a, b, _)| (*a, *b));
+        EngineSnapshot {
+            config: e.config,
+            teams: names.into_iter().map(|(n, _)| n).zip(e.teams).collect(),
+            meetings,
+            league: e.league,
+            last_date: e.last_date,
+            applied: e.applied,
+        }
+    }
+}
+
+impl From<EngineSnapshot> for FeatureEngine {
+    fn from(s: EngineSnapshot) -> Self {
+        let index = s
+            .teams
+            .iter()
+            .enumerate()
+            .map(|(i, (n, _))| (n.clone(), i))
+            .collect();
+        let n = s.teams.len();
+        FeatureEngine {
+            config: s.config,
+            index,
+            teams: s.teams.into_iter().map(|(_, t)| t).collect(),
+            meetings: s
+                .meetings
+                .into_iter()
+                .filter(|(a, b, _)| *a < n && *b < n)
+                .map(|(a, b, r)| ((a, b), r))
+                .collect(),
+            league: s.league,
+            last_date: s.last_date,
+            applied: s.applied,
+        }
+    }
 }
 
 impl FeatureEngine {

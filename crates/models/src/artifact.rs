@@ -1,0 +1,151 @@
+//! The served model's artifact: a versioned, self-contained file with everything needed to predict
+//! a fixture offline — the fitted parameters, the feature engine's club state, the feature schema,
+//! the training window and the hyper-parameters.
+
+use chrono::NaiveDate;
+use futbr_domain::Match;
+use futbr_features::{batch_features, EngineConfig, FeatureEngine, Fixture, ALL};
+use serde::{Deserialize, Serialize};
+
+use crate::backtest::{walk_forward, Progress};
+use crate::candidates::{
+    fit, fit_stack, outcome_index, stack_inputs, Candidate, Fitted, History, Hyper,
+};
+use crate::glm::Design;
+use crate::{ModelError, Probs};
+
+/// Version of the artifact format; a reader refuses any other.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A trained model ready to serve.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelArtifact {
+    pub format_version: u32,
+    pub candidate: Candidate,
+    pub model: Fitted,
+    /// Club state after every training match: the online features come from it.
+    pub engine: FeatureEngine,
+    /// Feature names in column order, as the model was trained.
+    pub feature_schema: Vec<String>,
+    pub trained_from: NaiveDate,
+    pub trained_through: NaiveDate,
+    pub matches: usize,
+    pub hyper: Hyper,
+}
+
+fn no_progress(_: Candidate, _: usize, _: usize) {}
+
+impl ModelArtifact {
+    /// Trains `candidate` on every match of a chronological history.
+    pub fn train(
+        matches: &[Match],
+        candidate: Candidate,
+        hyper: &Hyper,
+        engine: EngineConfig,
+    ) -> Result<ModelArtifact, ModelError> {
+        let (first, last) = match (matches.first(), matches.last()) {
+            (Some(f), Some(l)) => (f.date, l.date),
+            _ => {
+                return Err(ModelError::NoTrainingData {
+                    from: NaiveDate::MIN,
+                })
+            }
+        };
+        if matches.windows(2).any(|w| w[0].date > w[1].date) {
+            return Err(ModelError::NotChronological);
+        }
+        let (rows, state) = batch_features(matches, engine)?;
+        let history = History {
+            matches,
+            rows: &rows,
+        };
+        let as_of = last.succ_opt().unwrap_or(last);
+        let model = match candidate {
+            Candidate::Stack => {
+                // The combiner learns from the bases' walk-forward predictions of the last window.
+                let from = history
+                    .end(last - chrono::Duration::days(hyper.stack_window_days))
+                    .max(1);
+                let progress: Progress = &no_progress;
+                let mut preds = Vec::new();
+                let mut bases = Vec::new();
+                for base in Candidate::STACK_BASES {
+                    let (p, _, _) = walk_forward(
+                        base,
+                        &history,
+                        from,
+                        matches.len(),
+                        matches.len(),
+                        hyper,
+                        progress,
+                    );
+                    preds.push(p);
+                    bases.push(
+                        fit(base, &history, as_of, hyper, None)
+                            .ok_or_else(|| ModelError::Artifact("base did not fit".into()))?,
+                    );
+                }
+                let mut x = Design::new(2 * preds.len());
+                let mut y = Vec::new();
+                for idx in from..matches.len() {
+                    let base: Option<Vec<Probs>> = preds.iter().map(|p| p[idx]).collect();
+                    if let Some(base) = base {
+                        x.push(&stack_inputs(&base));
+                        y.push(outcome_index(&matches[idx]));
+                    }
+                }
+                fit_stack(bases, &x, &y, hyper, None)
+            }
+            other => fit(other, &history, as_of, hyper, None)
+                .ok_or_else(|| ModelError::Artifact("candidate did not fit".into()))?,
+        };
+        Ok(ModelArtifact {
+            format_version: FORMAT_VERSION,
+            candidate,
+            model,
+            engine: state,
+            feature_schema: ALL.iter().map(|f| f.name().to_string()).collect(),
+            trained_from: first,
+            trained_through: last,
+            matches: matches.len(),
+            hyper: *hyper,
+        })
+    }
+
+    /// Probabilities (home, draw, away) for a fixture after the training window.
+    pub fn predict(&self, fixture: &Fixture) -> Result<Probs, ModelError> {
+        let row = self.engine.features(fixture)?;
+        Ok(crate::report::normalised(
+            &self.model.predict(fixture, &row),
+        ))
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Reads an artifact, refusing another format version or feature schema.
+    pub fn from_json(bytes: &[u8]) -> Result<ModelArtifact, ModelError> {
+        #[derive(Deserialize)]
+        struct Version {
+            format_version: u32,
+        }
+        let version: Version = serde_json::from_slice(bytes)
+            .map_err(|e| ModelError::Artifact(format!("unreadable: {e}")))?;
+        if version.format_version != FORMAT_VERSION {
+            return Err(ModelError::Artifact(format!(
+                "format version {} (this build reads {FORMAT_VERSION})",
+                version.format_version
+            )));
+        }
+        let artifact: ModelArtifact = serde_json::from_slice(bytes)
+            .map_err(|e| ModelError::Artifact(format!("unreadable: {e}")))?;
+        let schema: Vec<&str> = ALL.iter().map(|f| f.name()).collect();
+        if artifact.feature_schema != schema {
+            return Err(ModelError::Artifact(
+                "its feature schema differs from this build's".into(),
+            ));
+        }
+        Ok(artifact)
+    }
+}

@@ -1,0 +1,372 @@
+//! The backtest report: scores overall and per season, the calibration table, the paired
+//! comparison of the served model with the best single one; as JSON, Markdown, CSV and SVG.
+
+use futbr_domain::Match;
+use plotters::prelude::*;
+use serde::Serialize;
+
+use crate::backtest::Backtest;
+use crate::candidates::{outcome_index, Candidate, Hyper};
+use crate::metrics::{
+    paired_difference, rps, score, top_label_calibration, CalibrationBin, Scores,
+};
+use crate::{ModelError, Probs};
+
+/// Scores of one season of the test window.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeasonScores {
+    pub season: i32,
+    pub scores: Scores,
+}
+
+/// One candidate's results.
+#[derive(Debug, Clone, Serialize)]
+pub struct CandidateReport {
+    pub name: String,
+    pub overall: Scores,
+    pub per_season: Vec<SeasonScores>,
+    pub calibration: Vec<CalibrationBin>,
+    pub seconds: f64,
+    pub fits: usize,
+}
+
+/// The served model against the best single model, match by match.
+#[derive(Debug, Clone, Serialize)]
+pub struct PairedComparison {
+    pub served: String,
+    pub best_single: String,
+    /// Mean of served RPS − best single RPS (negative: the served model is better).
+    pub rps_difference: f64,
+    pub ci95_low: f64,
+    pub ci95_high: f64,
+}
+
+/// Everything `futbr backtest --report` writes.
+#[derive(Debug, Clone, Serialize)]
+pub struct BacktestReport {
+    pub test_from: chrono::NaiveDate,
+    pub test_to: chrono::NaiveDate,
+    pub matches: usize,
+    pub candidates: Vec<CandidateReport>,
+    /// The model a deployment serves: the stack when it ran, else the best RPS.
+    pub served: String,
+    pub comparison: Option<PairedComparison>,
+    pub hyper: Hyper,
+    pub feature_seconds: f64,
+    pub total_seconds: f64,
+}
+
+/// Normalised so the three probabilities sum to 1 (to rounding).
+pub fn normalised(p: &Probs) -> Probs {
+    let s: f64 = p.iter().sum();
+    if s.is_finite() && s > 0.0 {
+        p.map(|v| v / s)
+    } else {
+        [1.0 / 3.0; 3]
+    }
+}
+
+/// Builds the report of a backtest over `matches`.
+pub fn build(
+    backtest: &Backtest,
+    matches: &[Match],
+    hyper: &Hyper,
+    total_seconds: f64,
+) -> BacktestReport {
+    let outcomes: Vec<usize> = backtest
+        .test
+        .iter()
+        .map(|&i| outcome_index(&matches[i]))
+        .collect();
+    let seasons: Vec<i32> = backtest.test.iter().map(|&i| matches[i].season).collect();
+    let mut distinct = seasons.clone();
+    distinct.dedup();
+    let candidates: Vec<CandidateReport> = backtest
+        .runs
+        .iter()
+        .map(|run| {
+            let per_season = distinct
+                .iter()
+                .map(|&season| {
+                    let (p, o): (Vec<Probs>, Vec<usize>) = run
+                        .predictions
+                        .iter()
+                        .zip(&outcomes)
+                        .zip(&seasons)
+                        .filter(|(_, &s)| s == season)
+                        .map(|((p, &o), _)| (*p, o))
+                        .unzip();
+                    SeasonScores {
+                        season,
+                        scores: score(&p, &o),
+                    }
+                })
+                .collect();
+            CandidateReport {
+                name: run.candidate.name().to_string(),
+                overall: score(&run.predictions, &outcomes),
+                per_season,
+                calibration: top_label_calibration(&run.predictions, &outcomes).0,
+                seconds: run.seconds,
+                fits: run.fits,
+            }
+        })
+        .collect();
+    let best = |filter: &dyn Fn(&CandidateReport) -> bool| {
+        candidates
+            .iter()
+            .filter(|c| filter(c))
+            .min_by(|a, b| a.overall.rps.total_cmp(&b.overall.rps))
+            .map(|c| c.name.clone())
+    };
+    let stack = Candidate::Stack.name();
+    let served = if candidates.iter().any(|c| c.name == stack) {
+        stack.to_string()
+    } else {
+        best(&|_| true).unwrap_or_default()
+    };
+    let best_single = best(&|c| c.name != stack && c.name != served);
+    let comparison = best_single.map(|single| {
+        let per_match = |name: &str| -> Vec<f64> {
+            let run = backtest
+                .runs
+                .iter()
+                .find(|r| r.candidate.name() == name)
+                .expect("ran");
+            run.predictions
+                .iter()
+                .zip(&outcomes)
+                .map(|(p, &o)| rps(p, o))
+                .collect()
+        };
+        let (mean, low, high) = paired_difference(&per_match(&served), &per_match(&single));
+        PairedComparison {
+            served: served.clone(),
+            best_single: single,
+            rps_difference: mean,
+            ci95_low: low,
+            ci95_high: high,
+        }
+    });
+    BacktestReport {
+        test_from: matches[backtest.test[0]].date,
+        test_to: matches[*backtest.test.last().unwrap_or(&0)].date,
+        matches: backtest.test.len(),
+        candidates,
+        served,
+        comparison,
+        hyper: *hyper,
+        feature_seconds: backtest.feature_seconds,
+        total_seconds,
+    }
+}
+
+/// The per-match predictions of one candidate as CSV: `ID,p_home,p_draw,p_away`.
+pub fn predictions_csv(
+    backtest: &Backtest,
+    matches: &[Match],
+    candidate: Candidate,
+) -> Option<String> {
+    let run = backtest.runs.iter().find(|r| r.candidate == candidate)?;
+    let mut out = String::from("ID,p_home,p_draw,p_away\n");
+    for (&i, p) in backtest.test.iter().zip(&run.predictions) {
+        let [h, d, a] = normalised(p);
+        out.push_str(&format!("{},{h},{d},{a}\n", matches[i].id));
+    }
+    Some(out)
+}
+
+/// The report as Markdown.
+pub fn markdown(report: &BacktestReport) -> String {
+    let mut md = format!(
+        "# Walk-forward backtest\n\nTest window {} to {}: {} matches, each predicted by models fitted only on matches dated strictly before it. Served model: **{}**.\n\n",
+        report.test_from, report.test_to, report.matches, report.served
+    );
+    md.push_str("| model | RPS | log-loss | Brier | accuracy | ECE | fits | seconds |\n|---|---|---|---|---|---|---|---|\n");
+    for c in &report.candidates {
+        let s = &c.overall;
+        md.push_str(&format!(
+            "| {} | {:.4} | {:.4} | {:.4} | {:.1}% | {:.4} | {} | {:.2} |\n",
+            c.name,
+            s.rps,
+            s.log_loss,
+            s.brier,
+            100.0 * s.accuracy,
+            s.ece,
+            c.fits,
+            c.seconds
+        ));
+    }
+    if let Some(cmp) = &report.comparison {
+        md.push_str(&format!(
+            "\nPaired RPS difference, {} − {}: {:+.4} (95% CI {:+.4} to {:+.4}).\n",
+            cmp.served, cmp.best_single, cmp.rps_difference, cmp.ci95_low, cmp.ci95_high
+        ));
+    }
+    md.push_str("\n## RPS per season\n\n| model |");
+    let seasons: Vec<i32> = report
+        .candidates
+        .first()
+        .map(|c| c.per_season.iter().map(|s| s.season).collect())
+        .unwrap_or_default();
+    for s in &seasons {
+        md.push_str(&format!(" {s} |"));
+    }
+    md.push_str("\n|---|");
+    md.push_str(&"---|".repeat(seasons.len()));
+    md.push('\n');
+    for c in &report.candidates {
+        md.push_str(&format!("| {} |", c.name));
+        for s in &c.per_season {
+            md.push_str(&format!(" {:.4} |", s.scores.rps));
+        }
+        md.push('\n');
+    }
+    if let Some(served) = report.candidates.iter().find(|c| c.name == report.served) {
+        md.push_str(&format!(
+            "\n## Calibration of {} (top label)\n\n| confidence | matches | mean predicted | observed |\n|---|---|---|---|\n",
+            served.name
+        ));
+        for b in &served.calibration {
+            md.push_str(&format!(
+                "| {:.1}–{:.1} | {} | {:.3} | {:.3} |\n",
+                b.lower, b.upper, b.count, b.mean_predicted, b.observed_frequency
+            ));
+        }
+    }
+    md
+}
+
+fn plot_error(e: impl std::fmt::Display) -> ModelError {
+    ModelError::Plot {
+        path: "svg".into(),
+        reason: e.to_string(),
+    }
+}
+
+/// The calibration curve of the served model, as SVG.
+pub fn calibration_svg(report: &BacktestReport) -> Result<String, ModelError> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (640, 480)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_error)?;
+        let served = report.candidates.iter().find(|c| c.name == report.served);
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                format!("Calibration: {}", report.served),
+                ("sans-serif", 20),
+            )
+            .margin(15)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d(0.0f64..1.0, 0.0f64..1.0)
+            .map_err(plot_error)?;
+        chart
+            .configure_mesh()
+            .x_desc("predicted probability of the favourite")
+            .y_desc("observed frequency")
+            .draw()
+            .map_err(plot_error)?;
+        chart
+            .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.3)))
+            .map_err(plot_error)?;
+        if let Some(c) = served {
+            let points: Vec<(f64, f64)> = c
+                .calibration
+                .iter()
+                .map(|b| (b.mean_predicted, b.observed_frequency))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(points.clone(), BLUE.stroke_width(2)))
+                .map_err(plot_error)?;
+            chart
+                .draw_series(points.iter().map(|&p| Circle::new(p, 4, BLUE.filled())))
+                .map_err(plot_error)?;
+        }
+        root.present().map_err(plot_error)?;
+    }
+    Ok(svg)
+}
+
+/// Rolling mean RPS (over `window` matches) of every candidate through the test window, as SVG.
+pub fn rolling_rps_svg(
+    backtest: &Backtest,
+    matches: &[Match],
+    window: usize,
+) -> Result<String, ModelError> {
+    let outcomes: Vec<usize> = backtest
+        .test
+        .iter()
+        .map(|&i| outcome_index(&matches[i]))
+        .collect();
+    let series: Vec<(String, Vec<(f64, f64)>)> = backtest
+        .runs
+        .iter()
+        .map(|run| {
+            let scores: Vec<f64> = run
+                .predictions
+                .iter()
+                .zip(&outcomes)
+                .map(|(p, &o)| rps(p, o))
+                .collect();
+            let mut points = Vec::new();
+            let mut sum = 0.0;
+            for (i, s) in scores.iter().enumerate() {
+                sum += s;
+                if i >= window {
+                    sum -= scores[i - window];
+                }
+                if i + 1 >= window {
+                    points.push(((i + 1) as f64, sum / window as f64));
+                }
+            }
+            (run.candidate.name().to_string(), points)
+        })
+        .collect();
+    let (lo, hi) = series
+        .iter()
+        .flat_map(|(_, p)| p.iter().map(|q| q.1))
+        .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (lo, hi) = if lo < hi {
+        (lo - 0.005, hi + 0.005)
+    } else {
+        (0.15, 0.3)
+    };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (800, 480)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_error)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                format!("Rolling RPS ({window} matches)"),
+                ("sans-serif", 20),
+            )
+            .margin(15)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0.0f64..outcomes.len().max(1) as f64, lo..hi)
+            .map_err(plot_error)?;
+        chart
+            .configure_mesh()
+            .x_desc("test match (chronological)")
+            .y_desc("RPS (lower is better)")
+            .draw()
+            .map_err(plot_error)?;
+        for (k, (name, points)) in series.into_iter().enumerate() {
+            let color = Palette99::pick(k).to_rgba();
+            chart
+                .draw_series(LineSeries::new(points, color.stroke_width(2)))
+                .map_err(plot_error)?
+                .label(name)
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(plot_error)?;
+        root.present().map_err(plot_error)?;
+    }
+    Ok(svg)
+}
