@@ -323,8 +323,74 @@ fn ingest_then_process_keeps_good_rows_and_quarantines_bad_ones() {
 }
 
 #[test]
+fn backtest_writes_reproducible_predictions_and_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = shared_data("campeonato-brasileiro-full.csv");
+    let run = |name: &str| -> (String, serde_json::Value) {
+        let csv = dir.path().join(format!("{name}.csv"));
+        let report = dir.path().join(format!("{name}.json"));
+        let o = futbr(&[
+            "backtest",
+            "--data",
+            full.to_str().unwrap(),
+            "--test-from",
+            "2024-10-01",
+            "--model",
+            "all",
+            "--predictions",
+            csv.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(report.with_extension("md").is_file());
+        for svg in ["calibration.svg", "rolling-rps.svg"] {
+            assert!(std::fs::read_to_string(report.with_extension(svg))
+                .unwrap()
+                .starts_with("<svg"));
+        }
+        (
+            std::fs::read_to_string(csv).unwrap(),
+            serde_json::from_slice(&std::fs::read(report).unwrap()).unwrap(),
+        )
+    };
+    let (a, report) = run("a");
+    let (b, _) = run("b");
+    assert_eq!(a, b, "two runs must give identical bytes");
+    let mut lines = a.lines();
+    assert_eq!(lines.next(), Some("ID,p_home,p_draw,p_away"));
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len() as u64, report["matches"].as_u64().unwrap());
+    for row in rows {
+        let p: Vec<f64> = row.split(',').skip(1).map(|v| v.parse().unwrap()).collect();
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{row}");
+    }
+    assert_eq!(report["candidates"].as_array().unwrap().len(), 7);
+    assert!(
+        report["comparison"]["ci95_low"].as_f64().unwrap()
+            <= report["comparison"]["ci95_high"].as_f64().unwrap()
+    );
+    let o = futbr(&[
+        "backtest",
+        "--data",
+        full.to_str().unwrap(),
+        "--test-from",
+        "2024-10-01",
+        "--model",
+        "xgboost",
+        "--predictions",
+        "/dev/null",
+        "--report",
+        "/dev/null",
+    ]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown model"));
+}
+
+#[test]
 fn every_subcommand_has_help() {
-    for sub in ["validate", "ingest", "process", "features", "synth"] {
+    for sub in [
+        "validate", "ingest", "process", "features", "backtest", "synth",
+    ] {
         let o = futbr(&[sub, "--help"]);
         assert!(o.status.success(), "{sub}");
         assert!(stdout(&o).contains("Usage: futbr"), "{sub}");

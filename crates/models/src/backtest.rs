@@ -48,6 +48,9 @@ pub struct Backtest {
     pub feature_seconds: f64,
 }
 
+/// A base candidate's walk: its predictions (by history index), fits, last fit and seconds.
+type BaseResult = (Candidate, Vec<Option<Probs>>, usize, Option<Fitted>, f64);
+
 /// Progress of a backtest: (candidate, days done, days in all).
 pub type Progress<'a> = &'a (dyn Fn(Candidate, usize, usize) + Sync);
 
@@ -92,9 +95,9 @@ pub(crate) fn walk_forward(
             fits += 1;
         }
         if let Some(model) = &model {
-            for idx in i..j {
+            for (idx, slot) in out.iter_mut().enumerate().take(j).skip(i) {
                 let m = &history.matches[idx];
-                out[idx] = Some(model.predict(&Fixture::of(m), &history.rows[idx]));
+                *slot = Some(model.predict(&Fixture::of(m), &history.rows[idx]));
             }
         }
         progress(candidate, k + 1, all_days.len());
@@ -158,31 +161,30 @@ pub fn run(
         test_from
     };
 
-    let results: Vec<(Candidate, Vec<Option<Probs>>, usize, Option<Fitted>, f64)> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = bases
-                .iter()
-                .map(|&c| {
-                    let history = &history;
-                    let hyper = &config.hyper;
-                    let from = if Candidate::STACK_BASES.contains(&c) {
-                        warm_from
-                    } else {
-                        test_from
-                    };
-                    scope.spawn(move || {
-                        let t = Instant::now();
-                        let (preds, fits, last) =
-                            walk_forward(c, history, from, test_to, test_from, hyper, progress);
-                        (c, preds, fits, last, t.elapsed().as_secs_f64())
-                    })
+    let results: Vec<BaseResult> = std::thread::scope(|scope| {
+        let handles: Vec<_> = bases
+            .iter()
+            .map(|&c| {
+                let history = &history;
+                let hyper = &config.hyper;
+                let from = if Candidate::STACK_BASES.contains(&c) {
+                    warm_from
+                } else {
+                    test_from
+                };
+                scope.spawn(move || {
+                    let t = Instant::now();
+                    let (preds, fits, last) =
+                        walk_forward(c, history, from, test_to, test_from, hyper, progress);
+                    (c, preds, fits, last, t.elapsed().as_secs_f64())
                 })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("a backtest thread panicked"))
-                .collect()
-        });
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a backtest thread panicked"))
+            .collect()
+    });
 
     let test: Vec<usize> = (test_from..test_to).collect();
     let mut runs: Vec<CandidateRun> = Vec::new();
@@ -236,7 +238,7 @@ fn walk_forward_stack(
     test_from: usize,
     test_to: usize,
     hyper: &Hyper,
-    results: &[(Candidate, Vec<Option<Probs>>, usize, Option<Fitted>, f64)],
+    results: &[BaseResult],
     progress: Progress,
 ) -> (Vec<Probs>, usize, Option<Fitted>) {
     let inputs_of = |idx: usize| -> Option<Vec<f64>> {

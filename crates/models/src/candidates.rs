@@ -127,7 +127,7 @@ impl Default for Hyper {
             sample_half_life_days: 3.0 * 365.0,
             train_window_days: 8 * 365,
             dixon_coles: DixonColesConfig::default(),
-            stack_l2: 1.0,
+            stack_l2: 30.0,
             stack_window_days: 4 * 365,
             refit_days: 7,
         }

@@ -11,10 +11,13 @@ pub trait Objective {
     fn value_and_gradient(&self, x: &[f64], gradient: &mut [f64]) -> f64;
 }
 
+/// The last point evaluated: (x, value, gradient).
+type Evaluation = (Vec<f64>, f64, Vec<f64>);
+
 /// Adapts an [`Objective`] to argmin, computing value and gradient together once per point.
 struct Problem<'a, O: Objective> {
     objective: &'a O,
-    last: RefCell<Option<(Vec<f64>, f64, Vec<f64>)>>,
+    last: RefCell<Option<Evaluation>>,
 }
 
 impl<O: Objective> Problem<'_, O> {
