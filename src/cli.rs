@@ -62,6 +62,67 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Train a new model version on the lake's processed matches (the champion is not touched).
+    Train {
+        #[command(flatten)]
+        lake: LakeArgs,
+        #[command(flatten)]
+        recipe: RecipeArgs,
+    },
+    /// Gate a version (default: the newest) against the champion and promote it if it passes.
+    Promote {
+        #[command(flatten)]
+        lake: LakeArgs,
+        /// The version to promote [default: the newest].
+        version: Option<String>,
+        /// Promote without applying the gate.
+        #[arg(long)]
+        force: bool,
+        /// How much worse (RPS) than the champion on the same window the challenger may be.
+        #[arg(long, default_value_t = futbr_pipeline::promote::DEFAULT_TOLERANCE)]
+        tolerance: f64,
+    },
+    /// Run the whole loop once: bootstrap, process, train, gate, promote; writes runs/<id>.json.
+    Pipeline {
+        #[command(subcommand)]
+        command: PipelineCommand,
+    },
+    /// Run the loop once, then watch raw/ and run it again for every new or changed input.
+    Watch {
+        #[command(flatten)]
+        lake: LakeArgs,
+        #[command(flatten)]
+        bootstrap: BootstrapArgs,
+        #[command(flatten)]
+        recipe: RecipeArgs,
+        #[command(flatten)]
+        watch: WatchArgs,
+    },
+    /// Pipeline run records.
+    Runs {
+        #[command(subcommand)]
+        command: RunsCommand,
+    },
+    /// The model registry.
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
+    /// The champion's probabilities for a fixture.
+    Predict {
+        #[command(flatten)]
+        lake: LakeArgs,
+        /// Home club, as named in the data (e.g. Flamengo).
+        home: String,
+        /// Away club.
+        away: String,
+        /// Match day, YYYY-MM-DD or dd/mm/yyyy [default: today, or the day after the champion's data].
+        #[arg(long, value_parser = parse_date)]
+        date: Option<chrono::NaiveDate>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the pre-match features of a fixture, from the lake's processed matches.
     Features {
         #[command(flatten)]
@@ -111,6 +172,94 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PipelineCommand {
+    /// Run the loop once.
+    Run {
+        #[command(flatten)]
+        lake: LakeArgs,
+        #[command(flatten)]
+        bootstrap: BootstrapArgs,
+        #[command(flatten)]
+        recipe: RecipeArgs,
+        /// Seconds the run lease lasts unless renewed (a killed run blocks others this long).
+        #[arg(long, env = "FUTBR_LEASE_SECONDS", default_value_t = 30)]
+        lease_seconds: u64,
+        /// Print the run record as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// One line per run.
+    List {
+        #[command(flatten)]
+        lake: LakeArgs,
+    },
+    /// A run record, as JSON.
+    Show {
+        #[command(flatten)]
+        lake: LakeArgs,
+        run_id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// One line per version; the champion is marked.
+    List {
+        #[command(flatten)]
+        lake: LakeArgs,
+    },
+    /// A version's manifest, as JSON.
+    Show {
+        #[command(flatten)]
+        lake: LakeArgs,
+        version: String,
+    },
+    /// Make a version the champion without the gate.
+    Promote {
+        #[command(flatten)]
+        lake: LakeArgs,
+        version: String,
+    },
+    /// Give the champion's place back to the previous champion.
+    Rollback {
+        #[command(flatten)]
+        lake: LakeArgs,
+    },
+}
+
+/// What the loop trains.
+#[derive(Debug, Args)]
+pub struct RecipeArgs {
+    /// The candidate to train [default: elo, the best on the 2019–2021 validation window].
+    #[arg(long, env = "FUTBR_CANDIDATE")]
+    pub candidate: Option<String>,
+    /// Matches (the most recent) in the evaluation window of the gate.
+    #[arg(long, default_value_t = futbr_pipeline::train::DEFAULT_EVAL_MATCHES)]
+    pub eval_matches: usize,
+}
+
+/// How the watcher polls.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Seconds between listings of raw/.
+    #[arg(long, env = "FUTBR_WATCH_INTERVAL", default_value_t = 2.0)]
+    pub interval: f64,
+    /// Seconds raw/ must hold still before a run starts.
+    #[arg(long, default_value_t = 0.5)]
+    pub debounce: f64,
+    /// Retries of a failed run (doubling backoff from 1 s) before it is left failed.
+    #[arg(long, default_value_t = 3)]
+    pub retries: u32,
+    /// Seconds the run lease lasts unless renewed.
+    #[arg(long, env = "FUTBR_LEASE_SECONDS", default_value_t = 30)]
+    pub lease_seconds: u64,
 }
 
 /// Where the lake is.

@@ -8,7 +8,10 @@ use futbr_domain::validate::{validate_csv, FileReport, Severity, ValidateOptions
 use futbr_lake::Lake;
 use futbr_pipeline::{BootstrapSource, ProcessOptions};
 
-use crate::cli::{BootstrapArgs, Cli, Command, LakeArgs};
+use crate::cli::{
+    BootstrapArgs, Cli, Command, LakeArgs, ModelsCommand, PipelineCommand, RecipeArgs, RunsCommand,
+    WatchArgs,
+};
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
@@ -35,6 +38,38 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             report,
         } => backtest(&data, test_from, test_to, &model, &predictions, &report),
         Command::Synth { matches, out } => synth(matches, &out),
+        Command::Train { lake, recipe } => runtime()?.block_on(train(lake, recipe)),
+        Command::Promote {
+            lake,
+            version,
+            force,
+            tolerance,
+        } => runtime()?.block_on(promote(lake, version, force, tolerance)),
+        Command::Pipeline {
+            command:
+                PipelineCommand::Run {
+                    lake,
+                    bootstrap,
+                    recipe,
+                    lease_seconds,
+                    json,
+                },
+        } => runtime()?.block_on(pipeline_run(lake, bootstrap, recipe, lease_seconds, json)),
+        Command::Watch {
+            lake,
+            bootstrap,
+            recipe,
+            watch,
+        } => runtime()?.block_on(watch_raw(lake, bootstrap, recipe, watch)),
+        Command::Runs { command } => runtime()?.block_on(runs(command)),
+        Command::Models { command } => runtime()?.block_on(models(command)),
+        Command::Predict {
+            lake,
+            home,
+            away,
+            date,
+            json,
+        } => runtime()?.block_on(predict(lake, &home, &away, date, json)),
     }
 }
 
@@ -143,12 +178,16 @@ async fn ingest(lake: LakeArgs, files: &[std::path::PathBuf]) -> Result<ExitCode
     Ok(ExitCode::from(worst as u8))
 }
 
-async fn process(lake: LakeArgs, bootstrap: BootstrapArgs, json: bool) -> Result<ExitCode> {
-    let lake = open_lake(&lake)?;
-    let source = match bootstrap.source {
+fn bootstrap_source(bootstrap: BootstrapArgs) -> BootstrapSource {
+    match bootstrap.source {
         Some(location) => BootstrapSource::new(location, bootstrap.sha256),
         None => BootstrapSource::default(),
-    };
+    }
+}
+
+async fn process(lake: LakeArgs, bootstrap: BootstrapArgs, json: bool) -> Result<ExitCode> {
+    let lake = open_lake(&lake)?;
+    let source = bootstrap_source(bootstrap);
     if let Some(added) = futbr_pipeline::bootstrap_if_empty(&lake, &source)
         .await
         .context("bootstrap failed (point --bootstrap at a local copy, e.g. ../shared/data/campeonato-brasileiro-full.csv)")?
@@ -350,5 +389,332 @@ fn synth(matches: usize, out: &std::path::Path) -> Result<ExitCode> {
     let written = futbr_domain::synthetic::write_csv(&shape, file)
         .with_context(|| format!("cannot write {}", out.display()))?;
     println!("wrote {written} matches to {}", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn train_options(run_id: &str, recipe: &RecipeArgs) -> Result<futbr_pipeline::train::TrainOptions> {
+    let mut options = futbr_pipeline::train::TrainOptions::new(run_id);
+    if let Some(name) = &recipe.candidate {
+        options.candidate = futbr_models::Candidate::parse(name).with_context(|| {
+            let names: Vec<&str> = futbr_models::Candidate::ALL
+                .iter()
+                .map(|c| c.name())
+                .collect();
+            format!(
+                "unknown candidate {name:?}; choose one of {}",
+                names.join(", ")
+            )
+        })?;
+    }
+    options.eval_matches = recipe.eval_matches;
+    Ok(options)
+}
+
+fn pipeline_options(
+    bootstrap: BootstrapArgs,
+    recipe: &RecipeArgs,
+    lease_seconds: u64,
+    trigger: &str,
+) -> Result<futbr_pipeline::orchestrate::PipelineOptions> {
+    let train = train_options("", recipe)?;
+    Ok(futbr_pipeline::orchestrate::PipelineOptions {
+        trigger: trigger.to_string(),
+        bootstrap: Some(bootstrap_source(bootstrap)),
+        candidate: train.candidate,
+        hyper: train.hyper,
+        eval_matches: train.eval_matches,
+        lease: std::time::Duration::from_secs(lease_seconds.max(1)),
+        ..Default::default()
+    })
+}
+
+async fn train(lake: LakeArgs, recipe: RecipeArgs) -> Result<ExitCode> {
+    let lake = open_lake(&lake)?;
+    let options = train_options(&futbr_pipeline::new_run_id(), &recipe)?;
+    let manifest = futbr_pipeline::train::train(&lake, &options).await?;
+    println!(
+        "trained {} ({} on {} matches through {})",
+        manifest.version, manifest.candidate, manifest.matches, manifest.trained_through
+    );
+    if let Some(e) = &manifest.evaluation {
+        println!(
+            "walk-forward RPS {:.4} on the {} matches from {} to {}",
+            e.scores.rps, e.matches, e.from, e.to
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_decision(d: &futbr_pipeline::runs::GateDecision) {
+    let champion = d
+        .champion_rps
+        .map(|r| format!("{r:.4}"))
+        .unwrap_or_else(|| "-".into());
+    println!(
+        "gate: challenger {} RPS {:.4}, champion {} RPS {champion}, window {} to {} ({} matches): {}",
+        d.challenger,
+        d.challenger_rps,
+        d.champion.as_deref().unwrap_or("none"),
+        d.window_from,
+        d.window_to,
+        d.window_matches,
+        if d.promoted { "PROMOTED" } else { "kept the champion" }
+    );
+    println!("  {}", d.reason);
+}
+
+async fn promote(
+    lake: LakeArgs,
+    version: Option<String>,
+    force: bool,
+    tolerance: f64,
+) -> Result<ExitCode> {
+    let lake = open_lake(&lake)?;
+    let decision =
+        futbr_pipeline::promote::promote(&lake, version.as_deref(), force, tolerance).await?;
+    print_decision(&decision);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_run(r: &futbr_pipeline::runs::RunRecord) {
+    println!(
+        "run {} ({}): {:?} — {}",
+        r.run_id, r.trigger, r.status, r.message
+    );
+    for s in &r.steps {
+        let took = s
+            .finished_at
+            .map(|f| {
+                format!(
+                    "{:.2} s",
+                    (f - s.started_at).num_milliseconds() as f64 / 1000.0
+                )
+            })
+            .unwrap_or_default();
+        println!(
+            "  {:<10} {:<8} {took}{}",
+            s.name,
+            s.outcome,
+            s.error
+                .as_deref()
+                .map(|e| format!(" — {e}"))
+                .unwrap_or_default()
+        );
+    }
+    if let Some(g) = &r.gate {
+        print_decision(g);
+    }
+}
+
+async fn pipeline_run(
+    lake: LakeArgs,
+    bootstrap: BootstrapArgs,
+    recipe: RecipeArgs,
+    lease_seconds: u64,
+    json: bool,
+) -> Result<ExitCode> {
+    let lake = open_lake(&lake)?;
+    let options = pipeline_options(
+        bootstrap,
+        &recipe,
+        lease_seconds,
+        "manual (futbr pipeline run)",
+    )?;
+    let record = futbr_pipeline::orchestrate::run_pipeline(&lake, &options).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&record)?);
+    } else {
+        print_run(&record);
+    }
+    Ok(
+        if record.status == futbr_pipeline::runs::RunStatus::Failed {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+async fn watch_raw(
+    lake: LakeArgs,
+    bootstrap: BootstrapArgs,
+    recipe: RecipeArgs,
+    watch: WatchArgs,
+) -> Result<ExitCode> {
+    let lake = open_lake(&lake)?;
+    let seconds = |s: f64| std::time::Duration::from_secs_f64(s.clamp(0.05, 3600.0));
+    let options = futbr_pipeline::watch::WatchOptions {
+        interval: seconds(watch.interval),
+        debounce: seconds(watch.debounce),
+        max_retries: watch.retries,
+        backoff: std::time::Duration::from_secs(1),
+        pipeline: pipeline_options(bootstrap, &recipe, watch.lease_seconds, "watch")?,
+    };
+    eprintln!(
+        "watching {}/raw/ every {:.1} s (Ctrl-C to stop)",
+        lake.url().trim_end_matches('/'),
+        watch.interval
+    );
+    futbr_pipeline::watch::watch(&lake, &options, shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn runs(command: RunsCommand) -> Result<ExitCode> {
+    match command {
+        RunsCommand::List { lake } => {
+            let lake = open_lake(&lake)?;
+            for r in futbr_pipeline::runs::list_runs(&lake).await? {
+                println!(
+                    "{}  {:<10} {}",
+                    r.run_id,
+                    format!("{:?}", r.status),
+                    r.message
+                );
+            }
+        }
+        RunsCommand::Show { lake, run_id } => {
+            let lake = open_lake(&lake)?;
+            let r = futbr_pipeline::runs::get_run(&lake, &run_id).await?;
+            println!("{}", serde_json::to_string_pretty(&r)?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn models(command: ModelsCommand) -> Result<ExitCode> {
+    use futbr_lake::registry::Registry;
+    match command {
+        ModelsCommand::List { lake } => {
+            let lake = open_lake(&lake)?;
+            let registry = Registry::new(&lake);
+            let champion = registry.champion().await?.map(|c| c.version);
+            for m in registry.versions().await? {
+                let mark = if Some(&m.version) == champion.as_ref() {
+                    "*"
+                } else {
+                    " "
+                };
+                let rps = m
+                    .evaluation
+                    .as_ref()
+                    .map(|e| format!("{:.4}", e.scores.rps))
+                    .unwrap_or_else(|| "-".into());
+                println!(
+                    "{mark} {}  {:<16} {} matches through {}  RPS {rps}",
+                    m.version, m.candidate, m.matches, m.trained_through
+                );
+            }
+        }
+        ModelsCommand::Show { lake, version } => {
+            let lake = open_lake(&lake)?;
+            let m = Registry::new(&lake).manifest(&version).await?;
+            println!("{}", serde_json::to_string_pretty(&m)?);
+        }
+        ModelsCommand::Promote { lake, version } => {
+            let lake = open_lake(&lake)?;
+            let c = Registry::new(&lake)
+                .set_champion(&version, "promoted by hand (futbr models promote)")
+                .await?;
+            println!(
+                "champion is now {} (previous {})",
+                c.version,
+                c.previous.as_deref().unwrap_or("none")
+            );
+        }
+        ModelsCommand::Rollback { lake } => {
+            let lake = open_lake(&lake)?;
+            let registry = Registry::new(&lake);
+            let current = registry
+                .champion()
+                .await?
+                .context("there is no champion to roll back")?;
+            let previous = current
+                .previous
+                .context("the champion has no previous version to roll back to")?;
+            let c = registry
+                .set_champion(&previous, &format!("rollback from {}", current.version))
+                .await?;
+            println!(
+                "champion is now {} (rolled back from {})",
+                c.version, current.version
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn predict(
+    lake: LakeArgs,
+    home: &str,
+    away: &str,
+    date: Option<chrono::NaiveDate>,
+    json: bool,
+) -> Result<ExitCode> {
+    use futbr_lake::registry::Registry;
+    let lake = open_lake(&lake)?;
+    let registry = Registry::new(&lake);
+    let champion = registry
+        .champion()
+        .await?
+        .context("no champion yet: run `futbr pipeline run` (or `futbr watch`) first")?;
+    let artifact = futbr_models::artifact::ModelArtifact::from_json(
+        &registry.artifact(&champion.version).await?,
+    )?;
+    let today = chrono::Local::now().date_naive();
+    let date =
+        date.unwrap_or_else(|| today.max(artifact.trained_through.succ_opt().unwrap_or(today)));
+    let fixture = futbr_features::Fixture {
+        date,
+        home,
+        away,
+        home_state: None,
+        away_state: None,
+    };
+    let p = artifact
+        .predict(&fixture)
+        .with_context(|| format!("cannot predict {home} x {away} on {date}"))?;
+    for club in [home, away] {
+        if !artifact.engine.knows(club) {
+            eprintln!("warning: {club:?} has no match in the champion's data; it gets a newcomer's priors");
+        }
+    }
+    if json {
+        let out = serde_json::json!({
+            "home": home, "away": away, "date": date,
+            "p_home": p[0], "p_draw": p[1], "p_away": p[2],
+            "model": champion.version, "candidate": artifact.candidate.name(),
+            "trained_through": artifact.trained_through,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "{home} x {away} on {date} — champion {} ({})",
+            champion.version,
+            artifact.candidate.name()
+        );
+        println!(
+            "  home win {:5.1}%   draw {:5.1}%   away win {:5.1}%",
+            100.0 * p[0],
+            100.0 * p[1],
+            100.0 * p[2]
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

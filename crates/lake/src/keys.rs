@@ -11,6 +11,20 @@ pub const FEATURES: &str = "processed/features.parquet";
 /// What the last processing did: files, problems, merge warnings.
 pub const PROCESSING_REPORT: &str = "processed/report.json";
 
+/// The model registry: `models/<version>/{model,manifest,backtest}.json`.
+pub const MODELS: &str = "models/";
+/// Which version serves.
+pub const CHAMPION: &str = "models/champion.json";
+/// Pipeline run records: `runs/<run-id>.json`.
+pub const RUNS: &str = "runs/";
+/// The single-flight lease of pipeline runs.
+pub const LEASE: &str = "runs/lock.json";
+
+/// The record of one run.
+pub fn run_record(run: &str) -> String {
+    format!("{RUNS}{run}.json")
+}
+
 /// The quarantine folder of one run.
 pub fn quarantine_dir(run: &str) -> String {
     format!("{QUARANTINE}{run}/")

@@ -18,9 +18,12 @@
 //! ```
 
 pub mod keys;
+mod lease;
+pub mod registry;
 mod store;
 pub mod tables;
 
+pub use lease::{Busy, Lease, LeaseRecord};
 pub use store::{Lake, ObjectInfo, RawAdded, StoreKind};
 
 /// Errors of the lake, each naming the key (or URL) concerned.

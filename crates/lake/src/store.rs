@@ -243,6 +243,21 @@ impl Lake {
         }
     }
 
+    /// A put with explicit options (conditional writes). Refuses `raw/`.
+    pub(crate) async fn put_opts_raw(
+        &self,
+        key: &str,
+        bytes: Bytes,
+        options: PutOptions,
+    ) -> Result<(), LakeError> {
+        guard_raw(key)?;
+        self.store
+            .put_opts(&self.path(key), PutPayload::from_bytes(bytes), options)
+            .await
+            .map_err(|e| Self::store_error(key, e))?;
+        Ok(())
+    }
+
     /// Adds an input file to `raw/` under a safe version of `name`, never overwriting: when an
     /// object of that name already holds the same bytes nothing is written; when it holds other
     /// bytes the file gets a numbered name (`name-2.csv`, ...).

@@ -1,6 +1,6 @@
 //! Scores of probabilistic predictions over the ordered outcomes home/draw/away.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Probs;
 
@@ -56,7 +56,7 @@ pub struct CalibrationBin {
 }
 
 /// Scores of a set of predictions.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scores {
     pub matches: usize,
     pub rps: f64,

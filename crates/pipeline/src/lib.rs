@@ -1,12 +1,18 @@
-//! The jobs of Predictor Fut BR over a [`futbr_lake::Lake`]: bootstrap an empty lake, and process
-//! every raw input into validated, deduplicated matches.
+//! The jobs of Predictor Fut BR over a [`futbr_lake::Lake`] and the loop that chains them:
+//! bootstrap an empty lake, process raw inputs into matches and features, train a version, gate
+//! and promote it, record every run, and watch `raw/` for new inputs.
 //!
 //! Each job is a plain async function taking the lake, so the CLI, the watcher and a cloud
 //! container all run the same code.
 
 pub mod bootstrap;
 pub mod online;
+pub mod orchestrate;
 pub mod process;
+pub mod promote;
+pub mod runs;
+pub mod train;
+pub mod watch;
 
 pub use bootstrap::{bootstrap_if_empty, BootstrapSource};
 pub use process::{process, ProcessOptions, ProcessReport};
@@ -18,6 +24,21 @@ pub enum PipelineError {
     Lake(#[from] futbr_lake::LakeError),
     #[error(transparent)]
     Features(#[from] futbr_features::FeatureError),
+    #[error(transparent)]
+    Models(#[from] futbr_models::ModelError),
+    #[error("{key} is corrupt: {reason}")]
+    Corrupt { key: String, reason: String },
+    #[error("a job failed: {0}")]
+    Job(String),
+    #[error("no model version in the registry: run `futbr train` first")]
+    NoVersion,
+    #[error("version {version} was trained on other processed data than the lake now holds; train again")]
+    StaleChallenger { version: String },
+    #[error("another run ({run_id}) holds the lake's run lease until {expires_at}")]
+    Busy {
+        run_id: String,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    },
     #[error("cannot read bootstrap source {source_name}: {reason}")]
     BootstrapSource { source_name: String, reason: String },
     #[error("bootstrap source {source_name} has SHA-256 {actual}, expected {expected}; nothing was written")]

@@ -1,0 +1,115 @@
+//! `futbr promote`: the quality gate between a challenger version and the champion.
+
+use futbr_lake::registry::Registry;
+use futbr_lake::{keys, Lake};
+use futbr_models::{Candidate, Hyper};
+
+use crate::runs::GateDecision;
+use crate::{online, sha256_hex, train, PipelineError};
+
+/// How much worse (in RPS) a challenger may be than the champion on the same window and still
+/// be promoted: about a third of the standard error of an RPS difference on one season.
+pub const DEFAULT_TOLERANCE: f64 = 0.0005;
+
+/// Gates `version` (default: the newest) against the champion and promotes it if it passes or
+/// `force` is set. Both are scored walk-forward on the challenger's evaluation window over the
+/// current processed data.
+pub async fn promote(
+    lake: &Lake,
+    version: Option<&str>,
+    force: bool,
+    tolerance: f64,
+) -> Result<GateDecision, PipelineError> {
+    let registry = Registry::new(lake);
+    let challenger = match version {
+        Some(v) => registry.manifest(v).await?,
+        None => registry
+            .versions()
+            .await?
+            .pop()
+            .ok_or(PipelineError::NoVersion)?,
+    };
+    let champion = registry.champion().await?;
+    let evaluation = challenger.evaluation.clone();
+    let mut decision = GateDecision {
+        challenger: challenger.version.clone(),
+        champion: champion.as_ref().map(|c| c.version.clone()),
+        challenger_rps: evaluation.as_ref().map_or(f64::NAN, |e| e.scores.rps),
+        champion_rps: None,
+        tolerance,
+        window_from: evaluation
+            .as_ref()
+            .map_or(challenger.trained_from, |e| e.from),
+        window_to: evaluation
+            .as_ref()
+            .map_or(challenger.trained_through, |e| e.to),
+        window_matches: evaluation.as_ref().map_or(0, |e| e.matches),
+        promoted: false,
+        reason: String::new(),
+    };
+    let champion_manifest = match &champion {
+        Some(c) if c.version == challenger.version => {
+            decision.promoted = false;
+            decision.reason = "the challenger already is the champion".into();
+            return Ok(decision);
+        }
+        Some(c) => Some(registry.manifest(&c.version).await?),
+        None => None,
+    };
+    if force {
+        decision.promoted = true;
+        decision.reason = "forced (--force): the gate was not applied".into();
+    } else if let (Some(cm), Some(eval)) = (&champion_manifest, &evaluation) {
+        let current = sha256_hex(&lake.get(keys::MATCHES).await?);
+        if current != challenger.data_sha256 {
+            return Err(PipelineError::StaleChallenger {
+                version: challenger.version.clone(),
+            });
+        }
+        let champion_rps = if cm.candidate == challenger.candidate && cm.hyper == challenger.hyper {
+            // Same recipe on the same data and window: walk-forward is deterministic, so the
+            // champion's score there is the challenger's.
+            eval.scores.rps
+        } else {
+            let candidate =
+                Candidate::parse(&cm.candidate).ok_or_else(|| PipelineError::Corrupt {
+                    key: cm.version.clone(),
+                    reason: format!("unknown candidate {}", cm.candidate),
+                })?;
+            let hyper: Hyper = serde_json::from_value(cm.hyper.clone()).unwrap_or_default();
+            let matches = online::load_matches(lake).await?;
+            let from = eval.from;
+            tokio::task::spawn_blocking(move || train::evaluate(&matches, candidate, &hyper, from))
+                .await
+                .map_err(|e| PipelineError::Job(e.to_string()))??
+                .0
+                .scores
+                .rps
+        };
+        decision.champion_rps = Some(champion_rps);
+        decision.promoted = eval.scores.rps <= champion_rps + tolerance;
+        decision.reason = if decision.promoted {
+            format!(
+                "challenger RPS {:.4} is within {tolerance} of the champion's {:.4} on the same {} matches",
+                eval.scores.rps, champion_rps, eval.matches
+            )
+        } else {
+            format!(
+                "challenger RPS {:.4} is worse than the champion's {:.4} by more than {tolerance} on the same {} matches; the champion stays",
+                eval.scores.rps, champion_rps, eval.matches
+            )
+        };
+    } else if champion_manifest.is_none() {
+        decision.promoted = true;
+        decision.reason = "no champion yet: the first version is promoted".into();
+    } else {
+        decision.reason =
+            "the challenger has no evaluation window (too little data); the champion stays".into();
+    }
+    if decision.promoted {
+        registry
+            .set_champion(&challenger.version, &decision.reason)
+            .await?;
+    }
+    Ok(decision)
+}

@@ -1,0 +1,140 @@
+//! Run records: `runs/<run-id>.json`, one per pipeline run, rewritten after every step.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use futbr_lake::registry::InputObject;
+use futbr_lake::{keys, Lake, LakeError};
+use serde::{Deserialize, Serialize};
+
+/// How a run ended (or that it has not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunStatus {
+    Running,
+    /// A new version was trained and the gate decided.
+    Succeeded,
+    /// Nothing to do: the inputs or the data equal the champion's.
+    UpToDate,
+    Failed,
+    /// It stopped without finishing (killed, crashed); found by a later run.
+    Abandoned,
+}
+
+/// One step of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepRecord {
+    pub name: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// `ok`, `failed` or `skipped`.
+    pub outcome: String,
+    pub error: Option<String>,
+    pub detail: serde_json::Value,
+}
+
+/// What the quality gate decided, with both numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateDecision {
+    pub challenger: String,
+    pub champion: Option<String>,
+    pub challenger_rps: f64,
+    pub champion_rps: Option<f64>,
+    /// The challenger may be worse than the champion by at most this much RPS.
+    pub tolerance: f64,
+    pub window_from: NaiveDate,
+    pub window_to: NaiveDate,
+    pub window_matches: usize,
+    pub promoted: bool,
+    pub reason: String,
+}
+
+/// One pipeline run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub run_id: String,
+    pub trigger: String,
+    pub status: RunStatus,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub inputs: Vec<InputObject>,
+    pub steps: Vec<StepRecord>,
+    pub champion_before: Option<String>,
+    pub champion_after: Option<String>,
+    pub version: Option<String>,
+    pub gate: Option<GateDecision>,
+    pub message: String,
+}
+
+impl RunRecord {
+    pub fn new(run_id: &str, trigger: &str) -> RunRecord {
+        RunRecord {
+            run_id: run_id.to_string(),
+            trigger: trigger.to_string(),
+            status: RunStatus::Running,
+            started_at: Utc::now(),
+            finished_at: None,
+            inputs: Vec::new(),
+            steps: Vec::new(),
+            champion_before: None,
+            champion_after: None,
+            version: None,
+            gate: None,
+            message: String::new(),
+        }
+    }
+
+    /// Writes the record (whole object).
+    pub async fn save(&self, lake: &Lake) -> Result<(), LakeError> {
+        lake.put(
+            &keys::run_record(&self.run_id),
+            serde_json::to_vec_pretty(self).unwrap_or_default(),
+        )
+        .await
+    }
+}
+
+/// Every run record, oldest first.
+pub async fn list_runs(lake: &Lake) -> Result<Vec<RunRecord>, LakeError> {
+    let mut out = Vec::new();
+    for object in lake.list(keys::RUNS).await? {
+        if object.key == keys::LEASE || !object.key.ends_with(".json") {
+            continue;
+        }
+        let bytes = lake.get(&object.key).await?;
+        match serde_json::from_slice::<RunRecord>(&bytes) {
+            Ok(r) => out.push(r),
+            Err(e) => {
+                tracing::warn!(key = %object.key, error = %e, "unreadable run record skipped")
+            }
+        }
+    }
+    out.sort_by(|a, b| a.run_id.cmp(&b.run_id));
+    Ok(out)
+}
+
+/// One run record.
+pub async fn get_run(lake: &Lake, run_id: &str) -> Result<RunRecord, LakeError> {
+    let key = keys::run_record(run_id);
+    let bytes = lake.get(&key).await?;
+    serde_json::from_slice(&bytes).map_err(|e| LakeError::Table {
+        key,
+        reason: e.to_string(),
+    })
+}
+
+/// Marks every run still `running` other than `current` as abandoned. Call only while holding the
+/// lease: then no other run can be alive.
+pub async fn mark_abandoned(lake: &Lake, current: &str) -> Result<Vec<String>, LakeError> {
+    let mut marked = Vec::new();
+    for mut run in list_runs(lake).await? {
+        if run.status == RunStatus::Running && run.run_id != current {
+            run.status = RunStatus::Abandoned;
+            run.finished_at = Some(Utc::now());
+            run.message = format!(
+                "stopped before finishing (killed or crashed); found abandoned by run {current}"
+            );
+            run.save(lake).await?;
+            marked.push(run.run_id);
+        }
+    }
+    Ok(marked)
+}
