@@ -12,6 +12,7 @@ fn futbr(args: &[&str]) -> Output {
         .args(args)
         .env_remove("FUTBR_LAKE")
         .env_remove("FUTBR_BOOTSTRAP")
+        .env_remove("FUTBR_CANDIDATE")
         .env("RUST_LOG", "warn")
         .output()
         .expect("futbr runs")
@@ -395,4 +396,59 @@ fn every_subcommand_has_help() {
         assert!(o.status.success(), "{sub}");
         assert!(stdout(&o).contains("Usage: futbr"), "{sub}");
     }
+}
+
+#[test]
+fn the_loop_runs_the_same_on_a_real_s3_compatible_server() {
+    // CI starts moto_server and sets FUTBR_TEST_S3_URL and the AWS_* settings; there its absence
+    // is a failure (FUTBR_REQUIRE_S3), never a silent skip.
+    let Ok(url) = std::env::var("FUTBR_TEST_S3_URL") else {
+        assert!(
+            std::env::var_os("FUTBR_REQUIRE_S3").is_none(),
+            "FUTBR_REQUIRE_S3 is set but FUTBR_TEST_S3_URL is not"
+        );
+        return;
+    };
+    let lake = format!(
+        "{url}/e2e-{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_millis()
+    );
+    let prod = shared_data("dados_producao_inicial.csv");
+    let o = futbr(&[
+        "pipeline",
+        "run",
+        "--lake",
+        &lake,
+        "--bootstrap",
+        prod.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let first: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(first["status"], "succeeded");
+    let novas = shared_data("novas_rodadas_simuladas.csv");
+    assert!(futbr(&["ingest", "--lake", &lake, novas.to_str().unwrap()])
+        .status
+        .success());
+    let o = futbr(&["pipeline", "run", "--lake", &lake, "--json"]);
+    let second: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(second["status"], "succeeded", "{second:#}");
+    assert!(second["gate"]["champion_rps"].as_f64().is_some());
+    let o = futbr(&["pipeline", "run", "--lake", &lake, "--json"]);
+    let third: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(third["status"], "up-to-date");
+    let o = futbr(&[
+        "predict",
+        "--lake",
+        &lake,
+        "Flamengo",
+        "Palmeiras",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let p: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(p["model"], second["champion_after"]);
+    let o = futbr(&["models", "list", "--lake", &lake]);
+    assert_eq!(stdout(&o).lines().count(), 2);
 }

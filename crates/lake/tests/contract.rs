@@ -2,7 +2,99 @@
 //! local folder (and, when `FUTBR_TEST_S3_URL` is set, on that S3-compatible bucket).
 
 use bytes::Bytes;
-use futbr_lake::{Lake, LakeError};
+use chrono::Duration;
+use futbr_lake::registry::{Manifest, Registry};
+use futbr_lake::{Busy, Lake, LakeError};
+
+/// Single-flight: one lease at a time; an expired one is taken over, and its old holder learns it.
+async fn lease_contract(lake: &Lake) {
+    let a = lake
+        .acquire_lease("run-a", Duration::seconds(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(lake.acquire_lease("run-b", Duration::seconds(60)).await.unwrap(), Err(Busy::HeldBy(r)) if r.run_id == "run-a")
+    );
+    assert!(lake.renew_lease(&a).await.unwrap());
+    lake.release_lease(&a).await.unwrap();
+    let b = lake
+        .acquire_lease("run-b", Duration::milliseconds(1))
+        .await
+        .unwrap()
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let c = lake
+        .acquire_lease("run-c", Duration::seconds(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!lake.renew_lease(&b).await.unwrap());
+    lake.release_lease(&b).await.unwrap();
+    assert_eq!(lake.current_lease().await.unwrap().unwrap().run_id, "run-c");
+    lake.release_lease(&c).await.unwrap();
+    assert_eq!(lake.current_lease().await.unwrap(), None);
+}
+
+/// Versions are immutable; the champion pointer names a published version and its predecessor.
+async fn registry_contract(lake: &Lake) {
+    let registry = Registry::new(lake);
+    let manifest = |v: &str| Manifest {
+        version: v.into(),
+        created_at: chrono::Utc::now(),
+        run_id: "r".into(),
+        candidate: "elo".into(),
+        hyper: serde_json::json!({}),
+        code_version: "test".into(),
+        inputs: vec![],
+        data_sha256: "00".into(),
+        matches: 1,
+        trained_from: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+        trained_through: chrono::NaiveDate::from_ymd_opt(2020, 1, 2).unwrap(),
+        evaluation: None,
+    };
+    assert_eq!(registry.champion().await.unwrap(), None);
+    registry
+        .publish(
+            &manifest("v1"),
+            Bytes::from_static(b"{}"),
+            Bytes::from_static(b"{}"),
+        )
+        .await
+        .unwrap();
+    assert!(registry
+        .publish(
+            &manifest("v1"),
+            Bytes::from_static(b"{\"x\":1}"),
+            Bytes::from_static(b"{}")
+        )
+        .await
+        .is_err());
+    assert_eq!(&registry.artifact("v1").await.unwrap()[..], b"{}");
+    registry
+        .publish(
+            &manifest("v2"),
+            Bytes::from_static(b"{}"),
+            Bytes::from_static(b"{}"),
+        )
+        .await
+        .unwrap();
+    assert!(registry
+        .set_champion("v9", "no such version")
+        .await
+        .is_err());
+    registry.set_champion("v1", "first").await.unwrap();
+    let c = registry.set_champion("v2", "better").await.unwrap();
+    assert_eq!(c.previous.as_deref(), Some("v1"));
+    let versions: Vec<String> = registry
+        .versions()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.version)
+        .collect();
+    assert_eq!(versions, ["v1", "v2"]);
+}
 
 async fn contract(lake: &Lake) {
     // Whole-object put and get.
@@ -73,16 +165,22 @@ async fn contract(lake: &Lake) {
     assert!(lake.list("nothing/").await.unwrap().is_empty());
 }
 
+async fn full_contract(lake: &Lake) {
+    contract(lake).await;
+    lease_contract(lake).await;
+    registry_contract(lake).await;
+}
+
 #[tokio::test]
 async fn in_memory_store_keeps_the_contract() {
-    contract(&Lake::open("memory://").unwrap()).await;
+    full_contract(&Lake::open("memory://").unwrap()).await;
     contract(&Lake::open("memory://some/prefix").unwrap()).await;
 }
 
 #[tokio::test]
 async fn local_folder_keeps_the_contract() {
     let dir = tempfile::tempdir().unwrap();
-    contract(&Lake::open(dir.path().join("lake").to_str().unwrap()).unwrap()).await;
+    full_contract(&Lake::open(dir.path().join("lake").to_str().unwrap()).unwrap()).await;
     let dir = tempfile::tempdir().unwrap();
     contract(&Lake::open(&format!("file://{}", dir.path().display())).unwrap()).await;
     assert!(dir.path().join("raw/jogos_2024.csv").is_file());
