@@ -452,3 +452,55 @@ fn the_loop_runs_the_same_on_a_real_s3_compatible_server() {
     let o = futbr(&["models", "list", "--lake", &lake]);
     assert_eq!(stdout(&o).lines().count(), 2);
 }
+
+#[test]
+fn models_can_be_promoted_by_hand_and_rolled_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let lake = lake.to_str().unwrap();
+    let prod = shared_data("dados_producao_inicial.csv");
+    assert!(futbr(&[
+        "pipeline",
+        "run",
+        "--lake",
+        lake,
+        "--bootstrap",
+        prod.to_str().unwrap()
+    ])
+    .status
+    .success());
+    let o = futbr(&["train", "--lake", lake, "--candidate", "base-rates"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = futbr(&["promote", "--lake", lake]);
+    assert!(stdout(&o).contains("kept the champion"), "{}", stdout(&o));
+    let versions: Vec<String> = stdout(&futbr(&["models", "list", "--lake", lake]))
+        .lines()
+        .map(|l| l[2..].split_whitespace().next().unwrap().to_string())
+        .collect();
+    assert_eq!(versions.len(), 2);
+    let list = stdout(&futbr(&["models", "list", "--lake", lake]));
+    assert!(list.lines().next().unwrap().starts_with("* "), "{list}");
+    assert!(futbr(&["models", "promote", "--lake", lake, &versions[1]])
+        .status
+        .success());
+    assert!(stdout(&futbr(&["models", "list", "--lake", lake]))
+        .lines()
+        .nth(1)
+        .unwrap()
+        .starts_with("* "));
+    let o = futbr(&["models", "rollback", "--lake", lake]);
+    assert!(
+        stdout(&o).contains(&format!("champion is now {}", versions[0])),
+        "{}",
+        stdout(&o)
+    );
+    let o = futbr(&["models", "show", "--lake", lake, &versions[0]]);
+    let manifest: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(manifest["candidate"], "elo");
+    assert_eq!(
+        manifest["inputs"][0]["key"],
+        "raw/dados_producao_inicial.csv"
+    );
+    let o = futbr(&["runs", "list", "--lake", lake]);
+    assert_eq!(stdout(&o).lines().count(), 1);
+}
