@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 use futbr_domain::Match;
-use futbr_features::{batch_features, EngineConfig, FeatureRow, Fixture};
+use futbr_features::{batch_features, EngineConfig, Fixture};
 use serde::Serialize;
 
 use crate::candidates::{
@@ -284,9 +284,4 @@ fn walk_forward_stack(
         progress(Candidate::Stack, k + 1, all_days.len());
     }
     (out, fits, model)
-}
-
-/// Features of a history and the outcome of each match: shared by training and the report.
-pub fn features_of(matches: &[Match], engine: EngineConfig) -> Result<Vec<FeatureRow>, ModelError> {
-    Ok(batch_features(matches, engine)?.0)
 }

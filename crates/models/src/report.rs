@@ -48,7 +48,7 @@ pub struct BacktestReport {
     pub test_to: chrono::NaiveDate,
     pub matches: usize,
     pub candidates: Vec<CandidateReport>,
-    /// The model a deployment serves: the stack when it ran, else the best RPS.
+    /// The model a deployment serves: [`Candidate::SERVED_BY_DEFAULT`] when it ran, else the best RPS.
     pub served: String,
     pub comparison: Option<PairedComparison>,
     pub hyper: Hyper,
@@ -119,12 +119,13 @@ pub fn build(
             .min_by(|a, b| a.overall.rps.total_cmp(&b.overall.rps))
             .map(|c| c.name.clone())
     };
-    let stack = Candidate::Stack.name();
-    let served = if candidates.iter().any(|c| c.name == stack) {
-        stack.to_string()
+    let default = Candidate::SERVED_BY_DEFAULT.name();
+    let served = if candidates.iter().any(|c| c.name == default) {
+        default.to_string()
     } else {
         best(&|_| true).unwrap_or_default()
     };
+    let stack = Candidate::Stack.name();
     let best_single = best(&|c| c.name != stack && c.name != served);
     let comparison = best_single.map(|single| {
         let per_match = |name: &str| -> Vec<f64> {

@@ -12,9 +12,8 @@ use futbr_models::{report, run_backtest, BacktestConfig, Candidate, Hyper};
 
 use crate::{online, sha256_hex, PipelineError};
 
-/// The candidate the loop trains unless told otherwise: the best RPS on the 2019–2021 validation
-/// window (walk-forward, before the 2022–2024 test window): elo 0.2061, stack 0.2063, pi 0.2065.
-pub const DEFAULT_CANDIDATE: Candidate = Candidate::Elo;
+/// The candidate the loop trains unless told otherwise.
+pub const DEFAULT_CANDIDATE: Candidate = Candidate::SERVED_BY_DEFAULT;
 /// Matches of the evaluation window: the most recent ones, about one season.
 pub const DEFAULT_EVAL_MATCHES: usize = 380;
 
