@@ -560,9 +560,15 @@ impl RowContext<'_> {
             errors: 0,
         };
         let c = self.columns;
+        // The whole file is valid UTF-8 and the CSV splits fields on ASCII bytes, so the record's
+        // bytes are UTF-8 and every field range falls on character boundaries: check once per row.
+        let all = std::str::from_utf8(record.as_slice()).unwrap_or_default();
         let field = |i: usize| -> &str {
-            // The whole file is valid UTF-8 and the CSV splits on ASCII bytes, so fields are too.
-            std::str::from_utf8(record.get(i).unwrap_or_default().trim_ascii()).unwrap_or_default()
+            record
+                .range(i)
+                .and_then(|r| all.get(r))
+                .unwrap_or_default()
+                .trim_ascii()
         };
         let opt_field = |i: Option<usize>| i.map(field).unwrap_or("");
 
