@@ -65,6 +65,9 @@ pub struct Scores {
     pub accuracy: f64,
     /// Expected calibration error (top-label, 10 equal-width bins of the highest probability).
     pub ece: f64,
+    /// Classwise expected calibration error: for each outcome, 10 equal-width bins of its
+    /// probability; the mean over the three outcomes.
+    pub ece_classwise: f64,
 }
 
 /// Scores of `predictions` against `outcomes` (0 home, 1 draw, 2 away).
@@ -78,6 +81,7 @@ pub fn score(predictions: &[Probs], outcomes: &[usize]) -> Scores {
             brier: f64::NAN,
             accuracy: f64::NAN,
             ece: f64::NAN,
+            ece_classwise: f64::NAN,
         };
     }
     let mean = |f: &dyn Fn(&Probs, usize) -> f64| {
@@ -95,7 +99,32 @@ pub fn score(predictions: &[Probs], outcomes: &[usize]) -> Scores {
         brier: mean(&brier),
         accuracy: mean(&|p, o| if predicted_outcome(p) == o { 1.0 } else { 0.0 }),
         ece: top_label_calibration(predictions, outcomes).1,
+        ece_classwise: classwise_ece(predictions, outcomes),
     }
+}
+
+/// Classwise ECE: the mean over the three outcomes of the count-weighted |mean predicted −
+/// observed frequency| over 10 equal-width bins of that outcome's probability.
+pub fn classwise_ece(predictions: &[Probs], outcomes: &[usize]) -> f64 {
+    let mut total = 0.0;
+    for k in 0..3 {
+        let mut bins = [(0usize, 0.0f64, 0.0f64); CALIBRATION_BINS];
+        for (p, &o) in predictions.iter().zip(outcomes) {
+            let b = ((p[k] * CALIBRATION_BINS as f64) as usize).min(CALIBRATION_BINS - 1);
+            bins[b].0 += 1;
+            bins[b].1 += p[k];
+            bins[b].2 += if o == k { 1.0 } else { 0.0 };
+        }
+        let n: usize = bins.iter().map(|b| b.0).sum();
+        total += bins
+            .iter()
+            .filter(|b| b.0 > 0)
+            .map(|&(c, sum_p, hits)| {
+                c as f64 / n.max(1) as f64 * (sum_p / c as f64 - hits / c as f64).abs()
+            })
+            .sum::<f64>();
+    }
+    total / 3.0
 }
 
 /// The top-label calibration table and the expected calibration error: predictions are binned
@@ -181,6 +210,15 @@ mod tests {
         // Perfectly calibrated.
         let (_, ece) = top_label_calibration(&[[0.5, 0.3, 0.2], [0.5, 0.3, 0.2]], &[0, 1]);
         assert!(ece.abs() < 1e-12);
+    }
+
+    #[test]
+    fn classwise_ece_by_hand() {
+        // Home: both at 0.6, one home win → |0.6 − 0.5| = 0.1. Draw: 0.2 and 0.3 fall in bins 2
+        // and 3, no draw → (0.2 + 0.3)/2 = 0.25. Away: 0.2 and 0.1 in bins 2 and 1, one away win
+        // → (|0.2 − 0| + |0.1 − 1|)/2 = 0.55. Mean: (0.1 + 0.25 + 0.55)/3 = 0.3.
+        let e = classwise_ece(&[[0.6, 0.2, 0.2], [0.6, 0.3, 0.1]], &[0, 2]);
+        assert!((e - 0.3).abs() < 1e-12, "{e}");
     }
 
     #[test]

@@ -183,17 +183,18 @@ pub fn markdown(report: &BacktestReport) -> String {
         "# Walk-forward backtest\n\nTest window {} to {}: {} matches, each predicted by models fitted only on matches dated strictly before it. Served model: **{}**.\n\n",
         report.test_from, report.test_to, report.matches, report.served
     );
-    md.push_str("| model | RPS | log-loss | Brier | accuracy | ECE | fits | seconds |\n|---|---|---|---|---|---|---|---|\n");
+    md.push_str("| model | RPS | log-loss | Brier | accuracy | ECE (top-label) | ECE (classwise) | fits | seconds |\n|---|---|---|---|---|---|---|---|---|\n");
     for c in &report.candidates {
         let s = &c.overall;
         md.push_str(&format!(
-            "| {} | {:.4} | {:.4} | {:.4} | {:.1}% | {:.4} | {} | {:.2} |\n",
+            "| {} | {:.4} | {:.4} | {:.4} | {:.1}% | {:.4} | {:.4} | {} | {:.2} |\n",
             c.name,
             s.rps,
             s.log_loss,
             s.brier,
             100.0 * s.accuracy,
             s.ece,
+            s.ece_classwise,
             c.fits,
             c.seconds
         ));
@@ -350,6 +351,7 @@ pub fn rolling_rps_svg(
         chart
             .configure_mesh()
             .x_desc("test match (chronological)")
+            .x_label_formatter(&|x| format!("{x:.0}"))
             .y_desc("RPS (lower is better)")
             .draw()
             .map_err(plot_error)?;
