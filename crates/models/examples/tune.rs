@@ -74,6 +74,20 @@ fn main() {
             rps(base, hyper, Candidate::DixonColes)
         );
     }
+    for half_life in [365.0, 730.0, 1095.0, 2000.0] {
+        for years in [4, 8, 12] {
+            let hyper = Hyper {
+                sample_half_life_days: half_life,
+                train_window_days: years * 365,
+                ..Hyper::default()
+            };
+            println!(
+                "training half-life {half_life} days, window {years} years: elo {:.4}, features-ordered {:.4}",
+                rps(base, hyper, Candidate::Elo),
+                rps(base, hyper, Candidate::FeaturesOrdered)
+            );
+        }
+    }
     for l2 in [1.0, 30.0] {
         let hyper = Hyper {
             stack_l2: l2,
