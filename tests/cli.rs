@@ -43,6 +43,25 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Reads a Parquet file with pyarrow, as a user would, and checks what `expression` (over the
+/// table `t`) prints. CI installs pyarrow; elsewhere a missing pyarrow skips only this check.
+fn pyarrow_reads(path: &Path, expression: &str, expected: &str) {
+    let script = format!(
+        "import sys, pyarrow.parquet as pq; t = pq.read_table(sys.argv[1]); print({expression})"
+    );
+    match Command::new("python3")
+        .args(["-c", &script])
+        .arg(path)
+        .output()
+    {
+        Ok(py) if py.status.success() => assert_eq!(stdout(&py).trim(), expected),
+        other => assert!(
+            std::env::var_os("CI").is_none(),
+            "pyarrow check failed under CI: {other:?}"
+        ),
+    }
+}
+
 #[test]
 fn process_bootstraps_the_real_file_into_8785_matches() {
     let dir = tempfile::tempdir().unwrap();
@@ -77,33 +96,16 @@ fn process_bootstraps_the_real_file_into_8785_matches() {
         futbr_pipeline::bootstrap::DEFAULT_SHA256
     );
 
-    // Readable by pyarrow (CI installs it; a developer without it gets a clear failure under CI only).
-    let py = Command::new("python3")
-        .args(["-c", "import sys, pyarrow.parquet as pq; t = pq.read_table(sys.argv[1]); print(t.num_rows, t.schema.field('date').type)"])
-        .arg(lake.join("processed/matches.parquet"))
-        .output();
-    match py {
-        Ok(py) if py.status.success() => assert_eq!(stdout(&py).trim(), "8785 date32[day]"),
-        other => assert!(
-            std::env::var_os("CI").is_none(),
-            "pyarrow check failed under CI: {other:?}"
-        ),
-    }
-
-    let py = Command::new("python3")
-        .args(["-c", "import sys, pyarrow.parquet as pq; t = pq.read_table(sys.argv[1]); print(t.num_rows, t.num_columns, t.column('id')[0], t.schema.field('form_pontos_mandante').type)"])
-        .arg(lake.join("processed/features.parquet"))
-        .output();
-    match py {
-        Ok(py) if py.status.success() => assert_eq!(
-            stdout(&py).trim(),
-            format!("8785 {} 1 double", 8 + futbr_features::COUNT)
-        ),
-        other => assert!(
-            std::env::var_os("CI").is_none(),
-            "pyarrow check failed under CI: {other:?}"
-        ),
-    }
+    pyarrow_reads(
+        &lake.join("processed/matches.parquet"),
+        "t.num_rows, t.schema.field('date').type",
+        "8785 date32[day]",
+    );
+    pyarrow_reads(
+        &lake.join("processed/features.parquet"),
+        "t.num_rows, t.num_columns, t.column('id')[0], t.schema.field('form_pontos_mandante').type",
+        &format!("8785 {} 1 double", 8 + futbr_features::COUNT),
+    );
 
     // Online features of a fixture, from the same engine.
     let o = futbr(&[
