@@ -236,6 +236,7 @@ async fn features(
     date: Option<chrono::NaiveDate>,
     json: bool,
 ) -> Result<ExitCode> {
+    ensure_two_clubs(home, away)?;
     let lake = open_lake(&lake)?;
     let matches = futbr_pipeline::online::load_matches(&lake)
         .await
@@ -667,6 +668,7 @@ async fn predict(
     date: Option<chrono::NaiveDate>,
     json: bool,
 ) -> Result<ExitCode> {
+    ensure_two_clubs(home, away)?;
     use futbr_lake::registry::Registry;
     let lake = open_lake(&lake)?;
     let registry = Registry::new(&lake);
@@ -717,4 +719,15 @@ async fn predict(
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A fixture needs two different, named clubs.
+fn ensure_two_clubs(home: &str, away: &str) -> Result<()> {
+    if home.trim().is_empty() || away.trim().is_empty() {
+        anyhow::bail!("both clubs must be named (home {home:?}, away {away:?})");
+    }
+    if home.trim().eq_ignore_ascii_case(away.trim()) {
+        anyhow::bail!("home and away are the same club ({home:?})");
+    }
+    Ok(())
 }

@@ -496,6 +496,25 @@ fn models_can_be_promoted_by_hand_and_rolled_back() {
         "{}",
         stdout(&o)
     );
+    let o = futbr(&["predict", "--lake", lake, "Flamengo", "flamengo"]);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("same club"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = futbr(&[
+        "predict",
+        "--lake",
+        lake,
+        "Flamengo",
+        "Palmeiras",
+        "--date",
+        "2020-01-01",
+    ]);
+    assert!(
+        !o.status.success(),
+        "a date inside the training window would leak"
+    );
     let o = futbr(&["models", "show", "--lake", lake, &versions[0]]);
     let manifest: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(manifest["candidate"], "elo");
