@@ -151,6 +151,18 @@ fn the_artifact_round_trips_and_predicts_offline() {
         EngineConfig::default(),
     )
     .unwrap();
+    let again = ModelArtifact::train(
+        &matches,
+        Candidate::Pi,
+        &Hyper::default(),
+        EngineConfig::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        artifact.to_json(),
+        again.to_json(),
+        "the same data gives the same model, byte for byte"
+    );
     let back = ModelArtifact::from_json(&artifact.to_json()).unwrap();
     let fixture = futbr_features::Fixture {
         date: date(2025, 4, 1),
