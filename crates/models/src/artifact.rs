@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::backtest::{walk_forward, Progress};
 use crate::candidates::{
-    fit, fit_stack, outcome_index, stack_inputs, Candidate, Fitted, History, Hyper,
+    fit, fit_stack, outcome_index, stack_inputs, Candidate, Fitted, Hyper, Training,
 };
 use crate::glm::Design;
 use crate::{ModelError, Probs};
@@ -55,7 +55,7 @@ impl ModelArtifact {
             return Err(ModelError::NotChronological);
         }
         let (rows, state) = batch_features(matches, engine)?;
-        let history = History {
+        let history = Training {
             matches,
             rows: &rows,
         };

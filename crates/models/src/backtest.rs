@@ -9,7 +9,7 @@ use futbr_features::{batch_features, EngineConfig, Fixture};
 use serde::Serialize;
 
 use crate::candidates::{
-    fit, fit_stack, outcome_index, stack_inputs, Candidate, Fitted, History, Hyper,
+    fit, fit_stack, outcome_index, stack_inputs, Candidate, Fitted, Hyper, Training,
 };
 use crate::glm::Design;
 use crate::{ModelError, Probs};
@@ -70,7 +70,7 @@ fn days(matches: &[Match], from: usize, to: usize) -> Vec<(NaiveDate, usize, usi
 /// Walk-forward predictions of one base candidate for matches `from..to` of the history.
 pub(crate) fn walk_forward(
     candidate: Candidate,
-    history: &History,
+    history: &Training,
     from: usize,
     to: usize,
     daily_from: usize,
@@ -117,7 +117,7 @@ pub fn run(
     let started = Instant::now();
     let (rows, _) = batch_features(matches, config.engine)?;
     let feature_seconds = started.elapsed().as_secs_f64();
-    let history = History {
+    let history = Training {
         matches,
         rows: &rows,
     };
@@ -233,7 +233,7 @@ pub fn run(
 }
 
 fn walk_forward_stack(
-    history: &History,
+    history: &Training,
     base_preds: &[&Vec<Option<Probs>>],
     test_from: usize,
     test_to: usize,

@@ -169,12 +169,12 @@ pub fn outcome_index(m: &Match) -> usize {
 }
 
 /// The training view of a history: everything a fit may read, cut at a date.
-pub struct History<'a> {
+pub struct Training<'a> {
     pub matches: &'a [Match],
     pub rows: &'a [FeatureRow],
 }
 
-impl History<'_> {
+impl Training<'_> {
     /// Index of the first match dated on or after `date`: fits read only `..end`.
     pub fn end(&self, date: NaiveDate) -> usize {
         self.matches.partition_point(|m| m.date < date)
@@ -237,7 +237,7 @@ pub fn stack_inputs(base: &[Probs]) -> Vec<f64> {
 /// stack, which is fitted from base predictions by [`fit_stack`].
 pub fn fit(
     candidate: Candidate,
-    history: &History,
+    history: &Training,
     as_of: NaiveDate,
     hyper: &Hyper,
     warm: Option<&Fitted>,
