@@ -147,6 +147,10 @@ pub enum Command {
         /// Match CSV (the same schema as raw/).
         #[arg(long)]
         data: PathBuf,
+        /// Per-club match statistics CSV (campeonato-brasileiro-estatisticas-full.csv: shots, shots
+        /// on target, possession), joined by match ID; feeds the statistics features.
+        #[arg(long)]
+        stats: Option<PathBuf>,
         /// First day of the test window (YYYY-MM-DD or dd/mm/yyyy).
         #[arg(long, value_parser = parse_date)]
         test_from: chrono::NaiveDate,

@@ -31,12 +31,21 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         } => runtime()?.block_on(features(lake, &home, &away, date, json)),
         Command::Backtest {
             data,
+            stats,
             test_from,
             test_to,
             model,
             predictions,
             report,
-        } => backtest(&data, test_from, test_to, &model, &predictions, &report),
+        } => backtest(
+            &data,
+            stats.as_deref(),
+            test_from,
+            test_to,
+            &model,
+            &predictions,
+            &report,
+        ),
         Command::Synth { matches, out } => synth(matches, &out),
         Command::Train { lake, recipe } => runtime()?.block_on(train(lake, recipe)),
         Command::Promote {
@@ -278,8 +287,30 @@ async fn features(
     Ok(ExitCode::SUCCESS)
 }
 
+fn read_stats(path: &std::path::Path) -> Result<futbr_domain::stats::StatsTable> {
+    let bytes = read_file(path)?;
+    let (table, report) = futbr_domain::stats::read_stats_csv(&path.display().to_string(), &bytes);
+    if let Some(why) = &report.rejected {
+        anyhow::bail!("{}: {why}", path.display());
+    }
+    if report.rows_accepted < report.rows_total {
+        eprintln!(
+            "warning: {} of {} statistics rows of {} were invalid and left out; first: line {} column {} value {:?}: {}",
+            report.rows_total - report.rows_accepted,
+            report.rows_total,
+            path.display(),
+            report.problems[0].line,
+            report.problems[0].column.as_deref().unwrap_or("-"),
+            report.problems[0].value,
+            report.problems[0].message
+        );
+    }
+    Ok(table)
+}
+
 fn backtest(
     data: &std::path::Path,
+    stats: Option<&std::path::Path>,
     test_from: chrono::NaiveDate,
     test_to: Option<chrono::NaiveDate>,
     model: &str,
@@ -316,6 +347,7 @@ fn backtest(
             data.display()
         );
     }
+    let stats = stats.map(read_stats).transpose()?;
     let history = futbr_domain::History::from_matches(validated.matches);
     let matches = history.matches();
     let config = BacktestConfig {
@@ -324,6 +356,7 @@ fn backtest(
         candidates: candidates.clone(),
         hyper: Hyper::default(),
         engine: futbr_features::EngineConfig::default(),
+        stats,
     };
     let bars = indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr());
     let style = indicatif::ProgressStyle::with_template("{prefix:>16} {bar:30} {pos}/{len} days")

@@ -373,6 +373,34 @@ fn backtest_writes_reproducible_predictions_and_a_report() {
         report["comparison"]["ci95_low"].as_f64().unwrap()
             <= report["comparison"]["ci95_high"].as_f64().unwrap()
     );
+    // The statistics file feeds the statistics features (2023's shots still shape late 2024).
+    let stats = shared_data("campeonato-brasileiro-estatisticas-full.csv");
+    let with_stats = |flag: bool| -> String {
+        let csv = dir.path().join(format!("fo-{flag}.csv"));
+        let report = dir.path().join("fo.json");
+        let mut args = vec![
+            "backtest",
+            "--data",
+            full.to_str().unwrap(),
+            "--test-from",
+            "2024-10-01",
+            "--model",
+            "features-ordered",
+        ];
+        if flag {
+            args.extend(["--stats", stats.to_str().unwrap()]);
+        }
+        args.extend([
+            "--predictions",
+            csv.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ]);
+        let o = futbr(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read_to_string(csv).unwrap()
+    };
+    assert_ne!(with_stats(true), with_stats(false));
     let o = futbr(&[
         "backtest",
         "--data",

@@ -19,6 +19,7 @@
 
 pub mod history;
 pub mod matches;
+pub mod stats;
 pub mod synthetic;
 pub mod validate;
 

@@ -69,6 +69,12 @@ catalog! {
     CampaignPointsAway => "away_campaign_ppg", "points/match", "Away club's points per match in its current campaign, shrunk likewise.";
     CampaignMatchesHome => "home_campaign_matches", "matches", "Matches the home club has played in its current campaign (the stage of its season).";
     CampaignMatchesAway => "away_campaign_matches", "matches", "Matches the away club has played in its current campaign.";
+    ShotShareHome => "home_shot_share", "share", "Home club's share of the shots in its matches, time-weighted (half-life 180 days), with 20 shots of 50% prior; 0.5 without statistics.";
+    ShotShareAway => "away_shot_share", "share", "Away club's share of the shots in its matches, weighted likewise.";
+    OnTargetShareHome => "home_on_target_share", "share", "Home club's share of the shots on target in its matches, with 8 shots of 50% prior.";
+    OnTargetShareAway => "away_on_target_share", "share", "Away club's share of the shots on target in its matches, weighted likewise.";
+    PossessionHome => "home_possession", "%", "Home club's mean possession, time-weighted, with 3 matches of 50% prior.";
+    PossessionAway => "away_possession", "%", "Away club's mean possession, weighted likewise.";
 }
 
 /// Number of features.

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use futbr_domain::stats::{ClubStats, StatsTable};
 use futbr_domain::{Match, Outcome};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -67,6 +68,10 @@ const REST_CAP_DAYS: f64 = 30.0;
 const GOAL_RATE_PRIOR_WEIGHT: f64 = 2.0;
 /// Pseudo-matches of league-mean evidence in the campaign points per match.
 const CAMPAIGN_PRIOR_MATCHES: f64 = 3.0;
+/// Prior evidence of the shot shares (shots at 50%), the on-target shares, and possession (matches at 50%).
+const SHOT_PRIOR: f64 = 20.0;
+const ON_TARGET_PRIOR: f64 = 8.0;
+const POSSESSION_PRIOR: f64 = 3.0;
 
 /// The pre-match part of a match: what is known before kick-off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,6 +177,12 @@ struct TeamState {
     last_date: Option<NaiveDate>,
     campaign_points: u32,
     campaign_matches: u32,
+    /// Time-weighted (for, against) shots, shots on target, and (sum, weight) of possession, as of
+    /// `stats_date`.
+    shots: [f64; 2],
+    on_target: [f64; 2],
+    possession: [f64; 2],
+    stats_date: Option<NaiveDate>,
 }
 
 impl TeamState {
@@ -189,7 +200,63 @@ impl TeamState {
             last_date: None,
             campaign_points: 0,
             campaign_matches: 0,
+            shots: [0.0; 2],
+            on_target: [0.0; 2],
+            possession: [0.0; 2],
+            stats_date: None,
         }
+    }
+
+    fn stats_decay(&self, date: NaiveDate, config: &EngineConfig) -> f64 {
+        match self.stats_date {
+            Some(last) => {
+                0.5f64.powf((date - last).num_days() as f64 / config.goal_rate_half_life_days)
+            }
+            None => 0.0,
+        }
+    }
+
+    /// (shot share, on-target share, possession) as of `date`.
+    fn stats_at(&self, date: NaiveDate, config: &EngineConfig) -> (f64, f64, f64) {
+        let d = self.stats_decay(date, config);
+        let share = |[f, a]: [f64; 2], prior: f64| (f * d + prior / 2.0) / ((f + a) * d + prior);
+        let [sum, weight] = self.possession;
+        (
+            share(self.shots, SHOT_PRIOR),
+            share(self.on_target, ON_TARGET_PRIOR),
+            (sum * d + POSSESSION_PRIOR * 50.0) / (weight * d + POSSESSION_PRIOR),
+        )
+    }
+
+    fn add_stats(
+        &mut self,
+        date: NaiveDate,
+        own: &ClubStats,
+        other: &ClubStats,
+        config: &EngineConfig,
+    ) {
+        let d = self.stats_decay(date, config);
+        for v in self
+            .shots
+            .iter_mut()
+            .chain(&mut self.on_target)
+            .chain(&mut self.possession)
+        {
+            *v *= d;
+        }
+        if let (Some(f), Some(a)) = (own.shots, other.shots) {
+            self.shots[0] += f;
+            self.shots[1] += a;
+        }
+        if let (Some(f), Some(a)) = (own.shots_on_target, other.shots_on_target) {
+            self.on_target[0] += f;
+            self.on_target[1] += a;
+        }
+        if let Some(p) = own.possession {
+            self.possession[0] += p;
+            self.possession[1] += 1.0;
+        }
+        self.stats_date = Some(date);
     }
 
     fn gap_days(&self, date: NaiveDate) -> Option<i64> {
@@ -358,9 +425,19 @@ impl FeatureEngine {
         date: NaiveDate,
         config: EngineConfig,
     ) -> Result<FeatureEngine, FeatureError> {
+        FeatureEngine::as_of_with_stats(matches, date, config, None)
+    }
+
+    /// [`FeatureEngine::as_of`], also folding each match's statistics from `stats`.
+    pub fn as_of_with_stats(
+        matches: &[Match],
+        date: NaiveDate,
+        config: EngineConfig,
+        stats: Option<&StatsTable>,
+    ) -> Result<FeatureEngine, FeatureError> {
         let mut engine = FeatureEngine::new(config);
         for m in matches.iter().take_while(|m| m.date < date) {
-            engine.apply(m)?;
+            engine.apply_with_stats(m, stats.and_then(|s| s.pair(m.id, &m.home, &m.away)))?;
         }
         Ok(engine)
     }
@@ -403,6 +480,15 @@ impl FeatureEngine {
 
     /// Folds one played match into the state. Matches must come in date order.
     pub fn apply(&mut self, m: &Match) -> Result<(), FeatureError> {
+        self.apply_with_stats(m, None)
+    }
+
+    /// [`FeatureEngine::apply`] with the match's statistics (home, away), when known.
+    pub fn apply_with_stats(
+        &mut self,
+        m: &Match,
+        stats: Option<(ClubStats, ClubStats)>,
+    ) -> Result<(), FeatureError> {
         if let Some(last) = self.last_date {
             if m.date < last {
                 return Err(FeatureError::OutOfOrder {
@@ -494,6 +580,11 @@ impl FeatureEngine {
             t.campaign_matches = campaign_matches + 1;
             t.campaign_points = campaign_points + u32::from(points);
             t.last_date = Some(m.date);
+        }
+
+        if let Some((home_stats, away_stats)) = stats {
+            self.teams[h].add_stats(m.date, &home_stats, &away_stats, &config);
+            self.teams[a].add_stats(m.date, &away_stats, &home_stats, &config);
         }
 
         let (first, home_first) = if h < a {
@@ -663,6 +754,15 @@ impl FeatureEngine {
         row.set(CampaignPointsAway, ap);
         row.set(CampaignMatchesHome, hm);
         row.set(CampaignMatchesAway, am);
+
+        let (hs, ht, hp) = home.stats_at(date, config);
+        let (as_, at, ap) = away.stats_at(date, config);
+        row.set(ShotShareHome, hs);
+        row.set(ShotShareAway, as_);
+        row.set(OnTargetShareHome, ht);
+        row.set(OnTargetShareAway, at);
+        row.set(PossessionHome, hp);
+        row.set(PossessionAway, ap);
         row
     }
 }
@@ -702,6 +802,15 @@ pub fn batch_features(
     matches: &[Match],
     config: EngineConfig,
 ) -> Result<(Vec<FeatureRow>, FeatureEngine), FeatureError> {
+    batch_features_with_stats(matches, config, None)
+}
+
+/// [`batch_features`], also folding each match's statistics from `stats` after its day.
+pub fn batch_features_with_stats(
+    matches: &[Match],
+    config: EngineConfig,
+    stats: Option<&StatsTable>,
+) -> Result<(Vec<FeatureRow>, FeatureEngine), FeatureError> {
     let mut engine = FeatureEngine::new(config);
     let mut rows = Vec::with_capacity(matches.len());
     let mut start = 0;
@@ -716,7 +825,7 @@ pub fn batch_features(
             rows.push(engine.features(&Fixture::of(m))?);
         }
         for m in &matches[start..end] {
-            engine.apply(m)?;
+            engine.apply_with_stats(m, stats.and_then(|s| s.pair(m.id, &m.home, &m.away)))?;
         }
         start = end;
     }

@@ -2,10 +2,12 @@
 //! determinism, cold start.
 
 use chrono::NaiveDate;
+use futbr_domain::stats::{read_stats_csv, StatsTable};
 use futbr_domain::validate::{validate_csv, ValidateOptions};
 use futbr_domain::{History, Match};
 use futbr_features::{
-    batch_features, EngineConfig, Feature, FeatureEngine, FeatureRow, Fixture, ALL,
+    batch_features, batch_features_with_stats, EngineConfig, Feature, FeatureEngine, FeatureRow,
+    Fixture, ALL,
 };
 use futbr_testkit::read_shared;
 
@@ -18,6 +20,16 @@ fn history() -> Vec<Match> {
     History::from_matches(v.matches).matches().to_vec()
 }
 
+fn stats_text() -> String {
+    String::from_utf8(read_shared("campeonato-brasileiro-estatisticas-full.csv")).unwrap()
+}
+
+fn stats(text: &str) -> StatsTable {
+    let (table, report) = read_stats_csv("stats.csv", text.as_bytes());
+    assert_eq!(report.rejected, None);
+    table
+}
+
 fn bits(row: &FeatureRow) -> Vec<u64> {
     row.values().iter().map(|v| v.to_bits()).collect()
 }
@@ -25,13 +37,17 @@ fn bits(row: &FeatureRow) -> Vec<u64> {
 #[test]
 fn online_answers_equal_batch_rows_for_every_real_match() {
     let matches = history();
-    let (rows, _) = batch_features(&matches, EngineConfig::default()).unwrap();
+    let stats = stats(&stats_text());
+    let (rows, _) =
+        batch_features_with_stats(&matches, EngineConfig::default(), Some(&stats)).unwrap();
     assert_eq!(rows.len(), 8785);
     let mut start = 0;
     while start < matches.len() {
         let date = matches[start].date;
         // A fresh engine built the online way: every match strictly before the date.
-        let engine = FeatureEngine::as_of(&matches, date, EngineConfig::default()).unwrap();
+        let engine =
+            FeatureEngine::as_of_with_stats(&matches, date, EngineConfig::default(), Some(&stats))
+                .unwrap();
         let mut i = start;
         while i < matches.len() && matches[i].date == date {
             let online = engine.features(&Fixture::of(&matches[i])).unwrap();
@@ -50,7 +66,9 @@ fn online_answers_equal_batch_rows_for_every_real_match() {
 #[test]
 fn changing_results_on_or_after_a_date_changes_no_earlier_feature() {
     let matches = history();
-    let (rows, _) = batch_features(&matches, EngineConfig::default()).unwrap();
+    let text = stats_text();
+    let (rows, _) =
+        batch_features_with_stats(&matches, EngineConfig::default(), Some(&stats(&text))).unwrap();
     for cut in [(2005, 6, 1), (2015, 7, 19), (2021, 2, 25), (2024, 4, 13)] {
         let cut = NaiveDate::from_ymd_opt(cut.0, cut.1, cut.2).unwrap();
         let mut scrambled = matches.clone();
@@ -64,7 +82,30 @@ fn changing_results_on_or_after_a_date_changes_no_earlier_feature() {
             m.home_formation = Some("3-5-2".into());
             m.away_formation = None;
         }
-        let (scrambled_rows, _) = batch_features(&scrambled, EngineConfig::default()).unwrap();
+        // The statistics of those matches change too: twice the shots, no possession.
+        let later: std::collections::HashSet<String> = matches
+            .iter()
+            .filter(|m| m.date >= cut)
+            .map(|m| m.id.to_string())
+            .collect();
+        let scrambled_text: String = text
+            .lines()
+            .map(|line| {
+                let mut f: Vec<String> = line.split(',').map(String::from).collect();
+                if later.contains(f[0].trim_matches('"')) {
+                    let shots: u32 = f[3].trim_matches('"').parse().unwrap_or(0);
+                    f[3] = (2 * shots + 1).min(200).to_string();
+                    f[5] = "\"None\"".into();
+                }
+                f.join(",") + "\n"
+            })
+            .collect();
+        let (scrambled_rows, _) = batch_features_with_stats(
+            &scrambled,
+            EngineConfig::default(),
+            Some(&stats(&scrambled_text)),
+        )
+        .unwrap();
         let mut checked = 0;
         let mut changed_after = 0;
         for (i, m) in matches.iter().enumerate() {

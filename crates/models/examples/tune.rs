@@ -32,6 +32,7 @@ fn main() {
             candidates: vec![candidate],
             hyper,
             engine,
+            stats: None,
         };
         let result = run_backtest(matches, &config, &|_, _, _| {}).expect("backtest");
         report::build(&result, matches, &hyper, 0.0).candidates[0]

@@ -4,8 +4,9 @@
 use std::time::Instant;
 
 use chrono::NaiveDate;
+use futbr_domain::stats::StatsTable;
 use futbr_domain::Match;
-use futbr_features::{batch_features, EngineConfig, Fixture};
+use futbr_features::{batch_features_with_stats, EngineConfig, Fixture};
 use serde::Serialize;
 
 use crate::candidates::{
@@ -22,6 +23,8 @@ pub struct BacktestConfig {
     pub candidates: Vec<Candidate>,
     pub hyper: Hyper,
     pub engine: EngineConfig,
+    /// Per-club match statistics (shots, possession), folded into the features when given.
+    pub stats: Option<StatsTable>,
 }
 
 /// One candidate's walk-forward predictions.
@@ -115,7 +118,7 @@ pub fn run(
         return Err(ModelError::NotChronological);
     }
     let started = Instant::now();
-    let (rows, _) = batch_features(matches, config.engine)?;
+    let (rows, _) = batch_features_with_stats(matches, config.engine, config.stats.as_ref())?;
     let feature_seconds = started.elapsed().as_secs_f64();
     let history = Training {
         matches,

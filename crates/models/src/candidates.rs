@@ -22,7 +22,8 @@ pub enum Candidate {
     Elo,
     /// Pi-rating expected goal difference through a fitted ordered logit.
     Pi,
-    /// Ordered logit on ratings, goal rates, venue form, rest, newcomer and campaign features.
+    /// Ordered logit on ratings, goal rates, venue form, rest, newcomer, campaign and (when given)
+    /// match-statistics features.
     FeaturesOrdered,
     /// Dixon–Coles with time decay, refitted every match day.
     DixonColes,
@@ -98,6 +99,12 @@ impl Candidate {
                 CampaignPointsAway,
                 H2hPointsHome,
                 SameState,
+                ShotShareHome,
+                ShotShareAway,
+                OnTargetShareHome,
+                OnTargetShareAway,
+                PossessionHome,
+                PossessionAway,
             ],
             _ => Vec::new(),
         }

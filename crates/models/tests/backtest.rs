@@ -29,6 +29,7 @@ fn config(from: NaiveDate, to: Option<NaiveDate>) -> BacktestConfig {
         candidates: Candidate::ALL.to_vec(),
         hyper: Hyper::default(),
         engine: EngineConfig::default(),
+        stats: None,
     }
 }
 
@@ -37,7 +38,10 @@ fn quiet(_: Candidate, _: usize, _: usize) {}
 #[test]
 fn scrambling_results_from_a_date_on_changes_no_prediction_up_to_it() {
     let matches = real();
-    let cfg = config(date(2023, 6, 1), Some(date(2023, 10, 31)));
+    let mut cfg = config(date(2023, 6, 1), Some(date(2023, 10, 31)));
+    // With the match statistics too, so their path is covered (the features crate scrambles them).
+    let stats_csv = read_shared("campeonato-brasileiro-estatisticas-full.csv");
+    cfg.stats = Some(futbr_domain::stats::read_stats_csv("stats.csv", &stats_csv).0);
     let before = run_backtest(&matches, &cfg, &quiet).unwrap();
     let cut = date(2023, 8, 13);
     let mut scrambled = matches.clone();

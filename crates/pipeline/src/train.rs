@@ -59,6 +59,7 @@ pub fn evaluate(
         candidates: vec![candidate],
         hyper: *hyper,
         engine: EngineConfig::default(),
+        stats: None,
     };
     let result = run_backtest(matches, &config, &|_, _, _| {})?;
     let built = report::build(&result, matches, hyper, started.elapsed().as_secs_f64());
