@@ -105,14 +105,14 @@ pub fn read_stats_csv(file: &str, bytes: &[u8]) -> (StatsTable, FileReport) {
         match reader.read_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
+            Err(e) if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) => {
+                // One row that is not UTF-8: report it and read on.
+                report.rows_total += 1;
+                report.problems.push(Problem::unreadable(&e));
+                continue;
+            }
             Err(e) => {
-                report.problems.push(Problem {
-                    line: e.position().map_or(0, |p| p.line()),
-                    column: None,
-                    value: String::new(),
-                    severity: Severity::Error,
-                    message: format!("unreadable row: {e}"),
-                });
+                report.problems.push(Problem::unreadable(&e));
                 break;
             }
         }
@@ -223,6 +223,16 @@ mod tests {
         let (c, d) = table.pair(2, "C", "D").unwrap();
         assert_eq!((c.shots, d.shots, c.possession), (None, None, None));
         assert!(table.pair(1, "A", "Z").is_none());
+    }
+
+    #[test]
+    fn a_row_that_is_not_utf8_is_reported_and_the_rest_kept() {
+        let mut bytes = format!("{HEADER}\n").into_bytes();
+        bytes.extend_from_slice(b"1,1,Gr\xeamio,3,1,50%\n1,1,B,2,1,50%\n");
+        let (table, report) = read_stats_csv("s.csv", &bytes);
+        assert_eq!((report.rows_total, report.rows_accepted), (2, 1));
+        assert_eq!(report.problems[0].line, 2);
+        assert!(table.pair(1, "B", "B").is_some());
     }
 
     #[test]

@@ -80,6 +80,19 @@ pub struct Problem {
     pub message: String,
 }
 
+impl Problem {
+    /// A CSV the reader could not go on reading (at the error's line).
+    pub(crate) fn unreadable(e: &csv::Error) -> Problem {
+        Problem {
+            line: e.position().map_or(0, |p| p.line()),
+            column: None,
+            value: String::new(),
+            severity: Severity::Error,
+            message: format!("unreadable CSV: {e}"),
+        }
+    }
+}
+
 /// What validation says about one file: the JSON of `futbr validate --json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileReport {
@@ -225,13 +238,7 @@ pub fn validate_csv(file: &str, bytes: &[u8], options: &ValidateOptions) -> Vali
             Ok(false) => break,
             Err(e) => {
                 // Only I/O errors remain with a flexible byte reader over memory; stop, keep what we have.
-                report.problems.push(Problem {
-                    line: e.position().map_or(0, |p| p.line()),
-                    column: None,
-                    value: String::new(),
-                    severity: Severity::Error,
-                    message: format!("unreadable CSV: {e}"),
-                });
+                report.problems.push(Problem::unreadable(&e));
                 break;
             }
         }

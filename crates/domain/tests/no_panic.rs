@@ -34,6 +34,14 @@ proptest! {
     }
 
     #[test]
+    fn arbitrary_statistics_files_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        let mut input = b"partida_id,rodata,clube,chutes,chutes_no_alvo,posse_de_bola\n".to_vec();
+        input.extend_from_slice(&bytes);
+        let (_, report) = futbr_domain::stats::read_stats_csv("fuzz.csv", &input);
+        prop_assert!(report.rows_accepted <= report.rows_total);
+    }
+
+    #[test]
     fn rows_of_arbitrary_fields_never_panic(rows in proptest::collection::vec(
         proptest::collection::vec("[0-9a-zA-Z/:\\- \"ç,]{0,12}", 0..20), 0..20)) {
         let mut input = format!("{HEADER}\n");
