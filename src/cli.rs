@@ -52,7 +52,7 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Read every input in raw/ and write processed/matches.parquet, the quarantine and a report.
+    /// Read every input in raw/ and write processed/matches.parquet, features.parquet, the quarantine and a report.
     Process {
         #[command(flatten)]
         lake: LakeArgs,
