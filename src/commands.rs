@@ -136,11 +136,8 @@ fn validate(json: bool, files: &[std::path::PathBuf]) -> Result<ExitCode> {
         let report = match std::fs::read(path) {
             Ok(bytes) => validate_csv(&name, &bytes, &options).report,
             Err(e) => FileReport {
-                file: name,
-                rows_total: 0,
-                rows_accepted: 0,
-                problems: Vec::new(),
                 rejected: Some(format!("cannot read the file: {e}")),
+                ..FileReport::empty(&name)
             },
         };
         worst = worst.max(report.exit_code());

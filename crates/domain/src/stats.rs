@@ -54,13 +54,7 @@ const REQUIRED: [&str; 4] = ["partida_id", "clube", "chutes", "chutes_no_alvo"];
 
 /// Reads a statistics CSV.
 pub fn read_stats_csv(file: &str, bytes: &[u8]) -> (StatsTable, FileReport) {
-    let mut report = FileReport {
-        file: file.to_string(),
-        rows_total: 0,
-        rows_accepted: 0,
-        problems: Vec::new(),
-        rejected: None,
-    };
+    let mut report = FileReport::empty(file);
     let mut table = StatsTable::default();
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new()

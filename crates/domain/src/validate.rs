@@ -107,6 +107,17 @@ pub struct FileReport {
 }
 
 impl FileReport {
+    /// The report of a file not read yet.
+    pub fn empty(file: &str) -> FileReport {
+        FileReport {
+            file: file.to_string(),
+            rows_total: 0,
+            rows_accepted: 0,
+            problems: Vec::new(),
+            rejected: None,
+        }
+    }
+
     /// Exit status of `futbr validate`: 0 all rows accepted, 1 some quarantined, 2 file rejected.
     pub fn exit_code(&self) -> i32 {
         if self.rejected.is_some() {
@@ -154,13 +165,7 @@ impl Default for ValidateOptions {
 
 /// Validates the bytes of one match CSV named `file` (used only in messages).
 pub fn validate_csv(file: &str, bytes: &[u8], options: &ValidateOptions) -> ValidatedFile {
-    let mut report = FileReport {
-        file: file.to_string(),
-        rows_total: 0,
-        rows_accepted: 0,
-        problems: Vec::new(),
-        rejected: None,
-    };
+    let mut report = FileReport::empty(file);
     let reject = |mut report: FileReport, why: String| ValidatedFile {
         report: {
             report.rejected = Some(why);
