@@ -112,31 +112,15 @@ pub enum Command {
     Predict {
         #[command(flatten)]
         lake: LakeArgs,
-        /// Home club, as named in the data (e.g. Flamengo).
-        home: String,
-        /// Away club.
-        away: String,
-        /// Match day, YYYY-MM-DD or dd/mm/yyyy [default: today, or the day after the champion's data].
-        #[arg(long, value_parser = parse_date)]
-        date: Option<chrono::NaiveDate>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        fixture: FixtureArgs,
     },
     /// Print the pre-match features of a fixture, from the lake's processed matches.
     Features {
         #[command(flatten)]
         lake: LakeArgs,
-        /// Home club, as named in the data (e.g. Flamengo).
-        home: String,
-        /// Away club.
-        away: String,
-        /// Match day, YYYY-MM-DD or dd/mm/yyyy [default: today, or the day after the latest match].
-        #[arg(long, value_parser = parse_date)]
-        date: Option<chrono::NaiveDate>,
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        fixture: FixtureArgs,
     },
     /// Walk-forward backtest of the candidate models on a match CSV (no lake needed).
     ///
@@ -264,6 +248,38 @@ pub struct WatchArgs {
     /// Seconds the run lease lasts unless renewed.
     #[arg(long, env = "FUTBR_LEASE_SECONDS", default_value_t = 30)]
     pub lease_seconds: u64,
+}
+
+/// A fixture asked about.
+#[derive(Debug, Args)]
+pub struct FixtureArgs {
+    /// Home club, as named in the data (e.g. Flamengo).
+    pub home: String,
+    /// Away club.
+    pub away: String,
+    /// Match day, YYYY-MM-DD or dd/mm/yyyy [default: today, or the day after the latest match known].
+    #[arg(long, value_parser = parse_date)]
+    pub date: Option<chrono::NaiveDate>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl FixtureArgs {
+    /// A fixture needs two different, named clubs.
+    pub fn check(&self) -> Result<(), String> {
+        let (home, away) = (self.home.trim(), self.away.trim());
+        if home.is_empty() || away.is_empty() {
+            return Err(format!(
+                "both clubs must be named (home {:?}, away {:?})",
+                self.home, self.away
+            ));
+        }
+        if home.eq_ignore_ascii_case(away) {
+            return Err(format!("home and away are the same club ({:?})", self.home));
+        }
+        Ok(())
+    }
 }
 
 /// Where the lake is.

@@ -9,8 +9,8 @@ use futbr_lake::Lake;
 use futbr_pipeline::{BootstrapSource, ProcessOptions};
 
 use crate::cli::{
-    BootstrapArgs, Cli, Command, LakeArgs, ModelsCommand, PipelineCommand, RecipeArgs, RunsCommand,
-    WatchArgs,
+    BootstrapArgs, Cli, Command, FixtureArgs, LakeArgs, ModelsCommand, PipelineCommand, RecipeArgs,
+    RunsCommand, WatchArgs,
 };
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -22,13 +22,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             bootstrap,
             json,
         } => runtime()?.block_on(process(lake, bootstrap, json)),
-        Command::Features {
-            lake,
-            home,
-            away,
-            date,
-            json,
-        } => runtime()?.block_on(features(lake, &home, &away, date, json)),
+        Command::Features { lake, fixture } => runtime()?.block_on(features(lake, fixture)),
         Command::Backtest {
             data,
             stats,
@@ -72,13 +66,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         } => runtime()?.block_on(watch_raw(lake, bootstrap, recipe, watch)),
         Command::Runs { command } => runtime()?.block_on(runs(command)),
         Command::Models { command } => runtime()?.block_on(models(command)),
-        Command::Predict {
-            lake,
-            home,
-            away,
-            date,
-            json,
-        } => runtime()?.block_on(predict(lake, &home, &away, date, json)),
+        Command::Predict { lake, fixture } => runtime()?.block_on(predict(lake, fixture)),
     }
 }
 
@@ -235,14 +223,15 @@ async fn process(lake: LakeArgs, bootstrap: BootstrapArgs, json: bool) -> Result
     Ok(ExitCode::SUCCESS)
 }
 
-async fn features(
-    lake: LakeArgs,
-    home: &str,
-    away: &str,
-    date: Option<chrono::NaiveDate>,
-    json: bool,
-) -> Result<ExitCode> {
-    ensure_two_clubs(home, away)?;
+async fn features(lake: LakeArgs, fixture: FixtureArgs) -> Result<ExitCode> {
+    fixture.check().map_err(anyhow::Error::msg)?;
+    let FixtureArgs {
+        home,
+        away,
+        date,
+        json,
+    } = fixture;
+    let (home, away) = (home.as_str(), away.as_str());
     let lake = open_lake(&lake)?;
     let matches = futbr_pipeline::online::load_matches(&lake)
         .await
@@ -691,14 +680,15 @@ async fn models(command: ModelsCommand) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn predict(
-    lake: LakeArgs,
-    home: &str,
-    away: &str,
-    date: Option<chrono::NaiveDate>,
-    json: bool,
-) -> Result<ExitCode> {
-    ensure_two_clubs(home, away)?;
+async fn predict(lake: LakeArgs, fixture: FixtureArgs) -> Result<ExitCode> {
+    fixture.check().map_err(anyhow::Error::msg)?;
+    let FixtureArgs {
+        home,
+        away,
+        date,
+        json,
+    } = fixture;
+    let (home, away) = (home.as_str(), away.as_str());
     use futbr_lake::registry::Registry;
     let lake = open_lake(&lake)?;
     let registry = Registry::new(&lake);
@@ -749,15 +739,4 @@ async fn predict(
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A fixture needs two different, named clubs.
-fn ensure_two_clubs(home: &str, away: &str) -> Result<()> {
-    if home.trim().is_empty() || away.trim().is_empty() {
-        anyhow::bail!("both clubs must be named (home {home:?}, away {away:?})");
-    }
-    if home.trim().eq_ignore_ascii_case(away.trim()) {
-        anyhow::bail!("home and away are the same club ({home:?})");
-    }
-    Ok(())
 }

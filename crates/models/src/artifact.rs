@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::backtest::{walk_forward, Progress};
 use crate::candidates::{
-    fit, fit_stack, outcome_index, stack_inputs, Candidate, Fitted, Hyper, Training,
+    fit, fit_combiner, outcome_index, stack_inputs, Candidate, Fitted, Hyper, Training,
 };
 use crate::glm::Design;
 use crate::{ModelError, Probs};
@@ -94,7 +94,10 @@ impl ModelArtifact {
                         y.push(outcome_index(&matches[idx]));
                     }
                 }
-                fit_stack(bases, &x, &y, hyper, None)
+                Fitted::Stack {
+                    bases,
+                    model: fit_combiner(&x, &y, hyper, None),
+                }
             }
             other => fit(other, &history, as_of, hyper, None)
                 .ok_or_else(|| ModelError::Artifact("candidate did not fit".into()))?,

@@ -10,9 +10,9 @@ use futbr_features::{batch_features_with_stats, EngineConfig, Fixture};
 use serde::Serialize;
 
 use crate::candidates::{
-    fit, fit_stack, outcome_index, stack_inputs, Candidate, Fitted, Hyper, Training,
+    fit, fit_combiner, outcome_index, stack_inputs, Candidate, Fitted, Hyper, Training,
 };
-use crate::glm::Design;
+use crate::glm::{Design, Multinomial};
 use crate::{ModelError, Probs};
 
 /// What to backtest.
@@ -249,7 +249,7 @@ fn walk_forward_stack(
         base.map(|b| stack_inputs(&b))
     };
     let mut out = Vec::with_capacity(test_to - test_from);
-    let mut model: Option<Fitted> = None;
+    let mut combiner: Option<Multinomial> = None;
     let mut last_fit: Option<NaiveDate> = None;
     let mut fits = 0;
     let all_days = days(history.matches, test_from, test_to);
@@ -265,26 +265,28 @@ fn walk_forward_stack(
                     y.push(outcome_index(&history.matches[idx]));
                 }
             }
-            // The bases as they stand now (for the served artifact; predictions use their
-            // walk-forward outputs, which are the same numbers).
-            let bases = Candidate::STACK_BASES
-                .iter()
-                .filter_map(|b| results.iter().find(|r| r.0 == *b).and_then(|r| r.3.clone()))
-                .collect();
             if !y.is_empty() {
-                model = Some(fit_stack(bases, &x, &y, hyper, model.as_ref()));
+                combiner = Some(fit_combiner(&x, &y, hyper, combiner.as_ref()));
                 fits += 1;
             }
             last_fit = Some(date);
         }
         for idx in i..j {
-            let p = match (&model, inputs_of(idx)) {
-                (Some(Fitted::Stack { model, .. }), Some(inputs)) => model.predict(&inputs),
+            let p = match (&combiner, inputs_of(idx)) {
+                (Some(combiner), Some(inputs)) => combiner.predict(&inputs),
                 _ => [1.0 / 3.0; 3],
             };
             out.push(p);
         }
         progress(Candidate::Stack, k + 1, all_days.len());
     }
+    // The servable stack: the bases' final fits with the last combiner.
+    let model = combiner.map(|model| Fitted::Stack {
+        bases: Candidate::STACK_BASES
+            .iter()
+            .filter_map(|b| results.iter().find(|r| r.0 == *b).and_then(|r| r.3.clone()))
+            .collect(),
+        model,
+    });
     (out, fits, model)
 }

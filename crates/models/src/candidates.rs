@@ -241,7 +241,7 @@ pub fn stack_inputs(base: &[Probs]) -> Vec<f64> {
 }
 
 /// Fits a candidate on the matches of `history` dated strictly before `as_of`. `None` for the
-/// stack, which is fitted from base predictions by [`fit_stack`].
+/// stack, which is fitted from base predictions by [`fit_combiner`].
 pub fn fit(
     candidate: Candidate,
     history: &Training,
@@ -304,23 +304,15 @@ pub fn fit(
     })
 }
 
-/// Fits the stack's combiner on base predictions (`inputs`, one per training match) and outcomes.
-pub fn fit_stack(
-    bases: Vec<Fitted>,
+/// Fits the stack's combiner on base predictions (`inputs`, one per training match) and outcomes;
+/// `warm` is the previous combiner.
+pub fn fit_combiner(
     inputs: &Design,
     y: &[usize],
     hyper: &Hyper,
-    warm: Option<&Fitted>,
-) -> Fitted {
-    let w = vec![1.0; y.len()];
-    let warm = match warm {
-        Some(Fitted::Stack { model, .. }) => Some(model),
-        _ => None,
-    };
-    Fitted::Stack {
-        model: Multinomial::fit(inputs, y, &w, hyper.stack_l2, warm),
-        bases,
-    }
+    warm: Option<&Multinomial>,
+) -> Multinomial {
+    Multinomial::fit(inputs, y, &vec![1.0; y.len()], hyper.stack_l2, warm)
 }
 
 impl Fitted {

@@ -22,8 +22,14 @@ pub struct FixtureFeatures {
 
 /// The processed matches of the lake, in chronological order.
 pub async fn load_matches(lake: &Lake) -> Result<Vec<Match>, PipelineError> {
+    Ok(load_matches_with_sha256(lake).await?.0)
+}
+
+/// The processed matches and the SHA-256 of their table (the data hash of the lineage), from one read.
+pub async fn load_matches_with_sha256(lake: &Lake) -> Result<(Vec<Match>, String), PipelineError> {
     let bytes = lake.get(keys::MATCHES).await?;
-    Ok(tables::matches_from_parquet(keys::MATCHES, bytes)?)
+    let sha256 = crate::sha256_hex(&bytes);
+    Ok((tables::matches_from_parquet(keys::MATCHES, bytes)?, sha256))
 }
 
 /// The day a fixture is assumed to be played when none is given: today, or the day after the

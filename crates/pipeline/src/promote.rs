@@ -1,11 +1,11 @@
 //! `futbr promote`: the quality gate between a challenger version and the champion.
 
 use futbr_lake::registry::Registry;
-use futbr_lake::{keys, Lake};
+use futbr_lake::{keys, tables, Lake};
 use futbr_models::{Candidate, Hyper};
 
 use crate::runs::GateDecision;
-use crate::{online, sha256_hex, train, PipelineError};
+use crate::{sha256_hex, train, PipelineError};
 
 /// How much worse (in RPS) a challenger may be than the champion on the same window and still
 /// be promoted: about a third of the standard error of an RPS difference on one season.
@@ -60,8 +60,8 @@ pub async fn promote(
         decision.promoted = true;
         decision.reason = "forced (--force): the gate was not applied".into();
     } else if let (Some(cm), Some(eval)) = (&champion_manifest, &evaluation) {
-        let current = sha256_hex(&lake.get(keys::MATCHES).await?);
-        if current != challenger.data_sha256 {
+        let table = lake.get(keys::MATCHES).await?;
+        if sha256_hex(&table) != challenger.data_sha256 {
             return Err(PipelineError::StaleChallenger {
                 version: challenger.version.clone(),
             });
@@ -77,7 +77,8 @@ pub async fn promote(
                     reason: format!("unknown candidate {}", cm.candidate),
                 })?;
             let hyper: Hyper = serde_json::from_value(cm.hyper.clone()).unwrap_or_default();
-            let matches = online::load_matches(lake).await?;
+            // Decoded only here: the same bytes whose hash was just checked.
+            let matches = tables::matches_from_parquet(keys::MATCHES, table)?;
             let from = eval.from;
             tokio::task::spawn_blocking(move || train::evaluate(&matches, candidate, &hyper, from))
                 .await

@@ -10,7 +10,7 @@ use futbr_lake::{keys, Lake};
 use futbr_models::artifact::ModelArtifact;
 use futbr_models::{report, run_backtest, BacktestConfig, Candidate, Hyper};
 
-use crate::{online, sha256_hex, PipelineError};
+use crate::{online, PipelineError};
 
 /// The candidate the loop trains unless told otherwise.
 pub const DEFAULT_CANDIDATE: Candidate = Candidate::SERVED_BY_DEFAULT;
@@ -78,7 +78,7 @@ pub fn evaluate(
 
 /// Trains a new version on the lake's processed matches and publishes it.
 pub async fn train(lake: &Lake, options: &TrainOptions) -> Result<Manifest, PipelineError> {
-    let matches = online::load_matches(lake).await?;
+    let (matches, data_sha256) = online::load_matches_with_sha256(lake).await?;
     /// The part of `processed/report.json` the lineage needs.
     #[derive(serde::Deserialize)]
     struct Processed {
@@ -89,7 +89,6 @@ pub async fn train(lake: &Lake, options: &TrainOptions) -> Result<Manifest, Pipe
             key: keys::PROCESSING_REPORT.into(),
             reason: e.to_string(),
         })?;
-    let data_sha256 = sha256_hex(&lake.get(keys::MATCHES).await?);
     let (candidate, hyper, eval_matches) = (options.candidate, options.hyper, options.eval_matches);
     let (artifact, evaluation) =
         tokio::task::spawn_blocking(move || -> Result<_, PipelineError> {
