@@ -58,6 +58,8 @@ pub enum Command {
         lake: LakeArgs,
         #[command(flatten)]
         bootstrap: BootstrapArgs,
+        #[command(flatten)]
+        trigger: TriggerArgs,
         /// Print the processing report as JSON.
         #[arg(long)]
         json: bool,
@@ -68,6 +70,8 @@ pub enum Command {
         lake: LakeArgs,
         #[command(flatten)]
         recipe: RecipeArgs,
+        #[command(flatten)]
+        trigger: TriggerArgs,
     },
     /// Gate a version (default: the newest) against the champion and promote it if it passes.
     Promote {
@@ -81,6 +85,8 @@ pub enum Command {
         /// How much worse (RPS) than the champion on the same window the challenger may be.
         #[arg(long, default_value_t = futbr_pipeline::promote::DEFAULT_TOLERANCE)]
         tolerance: f64,
+        #[command(flatten)]
+        trigger: TriggerArgs,
     },
     /// Run the whole loop once: bootstrap, process, train, gate, promote; writes runs/<id>.json.
     Pipeline {
@@ -288,6 +294,16 @@ pub struct LakeArgs {
     /// The data lake: a folder, file://PATH, memory:// or s3://BUCKET/PREFIX.
     #[arg(long = "lake", env = "FUTBR_LAKE", default_value = "./lake")]
     pub url: String,
+}
+
+/// What started a job run on its own (the cloud's state machine passes the raw/ object that an
+/// S3 event named).
+#[derive(Debug, Args)]
+pub struct TriggerArgs {
+    /// The raw/ object that triggered this job (e.g. raw/2025.csv, as in the S3 event, which may
+    /// URL-encode it); logged, and the job fails unless the lake holds it.
+    #[arg(long = "trigger-key", env = "FUTBR_TRIGGER_KEY")]
+    pub key: Option<String>,
 }
 
 /// Where an empty lake gets its first data.

@@ -10,7 +10,7 @@ use futbr_pipeline::{BootstrapSource, ProcessOptions};
 
 use crate::cli::{
     BootstrapArgs, Cli, Command, FixtureArgs, LakeArgs, ModelsCommand, PipelineCommand, RecipeArgs,
-    RunsCommand, WatchArgs,
+    RunsCommand, TriggerArgs, WatchArgs,
 };
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -20,8 +20,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Process {
             lake,
             bootstrap,
+            trigger,
             json,
-        } => runtime()?.block_on(process(lake, bootstrap, json)),
+        } => runtime()?.block_on(process(lake, bootstrap, trigger, json)),
         Command::Features { lake, fixture } => runtime()?.block_on(features(lake, fixture)),
         Command::Backtest {
             data,
@@ -41,13 +42,18 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             &report,
         ),
         Command::Synth { matches, out } => synth(matches, &out),
-        Command::Train { lake, recipe } => runtime()?.block_on(train(lake, recipe)),
+        Command::Train {
+            lake,
+            recipe,
+            trigger,
+        } => runtime()?.block_on(train(lake, recipe, trigger)),
         Command::Promote {
             lake,
             version,
             force,
             tolerance,
-        } => runtime()?.block_on(promote(lake, version, force, tolerance)),
+            trigger,
+        } => runtime()?.block_on(promote(lake, version, force, tolerance, trigger)),
         Command::Pipeline {
             command:
                 PipelineCommand::Run {
@@ -79,6 +85,34 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 fn open_lake(args: &LakeArgs) -> Result<Lake> {
     Lake::open(&args.url).with_context(|| format!("cannot open the lake at {}", args.url))
+}
+
+/// A job started for one raw/ object (by the cloud's state machine) checks that the lake holds
+/// it, so that a misrouted event fails the job with a clear message instead of retraining on
+/// something else. S3 event notifications may URL-encode keys ("red flower.csv" →
+/// "red+flower.csv"): the decoded key is tried when the key as given is absent.
+async fn check_trigger(lake: &Lake, trigger: &TriggerArgs) -> Result<()> {
+    let Some(given) = trigger.key.as_deref() else {
+        return Ok(());
+    };
+    let decoded: String = url::form_urlencoded::parse(format!("k={given}").as_bytes())
+        .map(|(_, v)| v.into_owned())
+        .next()
+        .unwrap_or_default();
+    for key in [given, decoded.as_str()] {
+        if !key.starts_with(futbr_lake::keys::RAW) || key.len() == futbr_lake::keys::RAW.len() {
+            continue;
+        }
+        if lake.head(key).await?.is_some() {
+            tracing::info!(trigger = key, "triggered by {key}");
+            return Ok(());
+        }
+    }
+    anyhow::bail!(
+        "the trigger key {given:?} names no object under {} of the lake {}",
+        futbr_lake::keys::RAW,
+        lake.url()
+    )
 }
 
 fn print_report_text(report: &FileReport) {
@@ -179,8 +213,14 @@ fn bootstrap_source(bootstrap: BootstrapArgs) -> BootstrapSource {
     }
 }
 
-async fn process(lake: LakeArgs, bootstrap: BootstrapArgs, json: bool) -> Result<ExitCode> {
+async fn process(
+    lake: LakeArgs,
+    bootstrap: BootstrapArgs,
+    trigger: TriggerArgs,
+    json: bool,
+) -> Result<ExitCode> {
     let lake = open_lake(&lake)?;
+    check_trigger(&lake, &trigger).await?;
     let source = bootstrap_source(bootstrap);
     if let Some(added) = futbr_pipeline::bootstrap_if_empty(&lake, &source)
         .await
@@ -448,8 +488,9 @@ fn pipeline_options(
     })
 }
 
-async fn train(lake: LakeArgs, recipe: RecipeArgs) -> Result<ExitCode> {
+async fn train(lake: LakeArgs, recipe: RecipeArgs, trigger: TriggerArgs) -> Result<ExitCode> {
     let lake = open_lake(&lake)?;
+    check_trigger(&lake, &trigger).await?;
     let options = train_options(&futbr_pipeline::new_run_id(), &recipe)?;
     let manifest = futbr_pipeline::train::train(&lake, &options).await?;
     println!(
@@ -488,8 +529,10 @@ async fn promote(
     version: Option<String>,
     force: bool,
     tolerance: f64,
+    trigger: TriggerArgs,
 ) -> Result<ExitCode> {
     let lake = open_lake(&lake)?;
+    check_trigger(&lake, &trigger).await?;
     let decision =
         futbr_pipeline::promote::promote(&lake, version.as_deref(), force, tolerance).await?;
     print_decision(&decision);
