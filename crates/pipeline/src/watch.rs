@@ -115,10 +115,20 @@ pub async fn watch(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), PipelineError> {
     tokio::pin!(shutdown);
-    if let Err(e) = run_with_retries(lake, options, "start").await {
-        tracing::error!("first run failed: {e}");
-    }
-    let mut last = snapshot(lake).await?;
+    // The baseline is what the first run read, not a listing taken after it: a file that lands
+    // just as that run ends must start the next run, not vanish into the baseline.
+    let mut last = match run_with_retries(lake, options, "start").await {
+        Ok(record) if !record.inputs.is_empty() => record
+            .inputs
+            .iter()
+            .map(|i| (i.key.clone(), i.etag.clone(), i.size))
+            .collect(),
+        Ok(_) => snapshot(lake).await?,
+        Err(e) => {
+            tracing::error!("first run failed: {e}");
+            snapshot(lake).await?
+        }
+    };
     loop {
         tokio::select! {
             _ = &mut shutdown => return Ok(()),
