@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-cargo build --release --locked --bin futbr -p futbr-server --example bare >/dev/null
+cargo build --release --locked -p futbr --bin futbr >/dev/null
+cargo build --release --locked -p futbr-server --example bare >/dev/null
 bin=target/release/futbr
 bare=target/release/examples/bare
 work=$(mktemp -d)
