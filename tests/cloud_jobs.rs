@@ -81,3 +81,190 @@ fn the_state_machine_steps_run_as_separate_processes_for_the_triggering_key() {
         "the promote step published a champion"
     );
 }
+
+/// The S3 lake of the test server (`FUTBR_TEST_S3_URL`, a fresh prefix per test); `None` (the
+/// test says it skipped) when unset, a failure under `FUTBR_REQUIRE_S3` (CI).
+fn s3_lake(name: &str) -> Option<String> {
+    let Ok(bucket) = std::env::var("FUTBR_TEST_S3_URL") else {
+        assert!(
+            std::env::var_os("FUTBR_REQUIRE_S3").is_none(),
+            "FUTBR_REQUIRE_S3 is set but FUTBR_TEST_S3_URL is not"
+        );
+        eprintln!("skipped: FUTBR_TEST_S3_URL is not set (no S3-compatible server)");
+        return None;
+    };
+    Some(format!(
+        "{}/{name}-{}-{}",
+        bucket.trim_end_matches('/'),
+        std::process::id(),
+        chrono::Utc::now().timestamp_millis()
+    ))
+}
+
+/// Every key of the lake with its ETag.
+async fn lake_objects(url: &str) -> Vec<(String, Option<String>)> {
+    let lake = futbr_lake::Lake::open(url).unwrap();
+    let mut out = Vec::new();
+    for prefix in ["raw/", "processed/", "models/", "runs/", "quarantine/"] {
+        for o in lake.list(prefix).await.unwrap() {
+            out.push((o.key, o.etag));
+        }
+    }
+    out
+}
+
+/// A running `futbr serve`, killed on drop.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+async fn ready_version(base: &str) -> Option<String> {
+    let r = client().get(format!("{base}/ready")).send().await.ok()?;
+    if r.status() != 200 {
+        return None;
+    }
+    let body: serde_json::Value = r.json().await.ok()?;
+    body["version"].as_str().map(String::from)
+}
+
+/// The cloud's shape on a real S3-compatible server: the API (`serve --no-watch`, as on App
+/// Runner) only reads the lake, and picks up a model that a separate `pipeline run` process
+/// promotes, under load, without a failed request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_on_s3_hot_swaps_a_model_promoted_by_another_process() {
+    use std::io::BufRead;
+    use std::time::{Duration, Instant};
+
+    let Some(lake) = s3_lake("serve") else {
+        return;
+    };
+    let prod = shared_data("dados_producao_inicial.csv");
+    let o = futbr(&[
+        "pipeline",
+        "run",
+        "--lake",
+        &lake,
+        "--bootstrap",
+        prod.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let first: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v1 = first["champion_after"].as_str().unwrap().to_string();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_futbr"))
+        .args(["serve", "--no-watch", "--addr", "127.0.0.1:0"])
+        .args(["--reload-interval", "0.2"])
+        .env("FUTBR_LAKE", &lake)
+        .env_remove("FUTBR_BOOTSTRAP")
+        .env_remove("FUTBR_ADMIN_TOKEN")
+        .env_remove("PORT")
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("futbr serve starts");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let server = Server(child);
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    let started = Instant::now();
+    while ready_version(&base).await.as_deref() != Some(v1.as_str()) {
+        assert!(started.elapsed() < Duration::from_secs(30), "never ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Load: bounded (at most 20 s and 10,000 requests per worker, paced), loopback only.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut workers = Vec::new();
+    for _ in 0..4 {
+        let (base, stop) = (base.clone(), stop.clone());
+        workers.push(tokio::spawn(async move {
+            let c = client();
+            let mut seen = Vec::new();
+            let started = Instant::now();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed)
+                && seen.len() < 10_000
+                && started.elapsed() < Duration::from_secs(20)
+            {
+                let r = c
+                    .get(format!(
+                        "{base}/v1/predict?home=Flamengo&away=Palmeiras&date=2025-06-01"
+                    ))
+                    .send()
+                    .await
+                    .expect("no connection error");
+                let status = r.status().as_u16();
+                let body: serde_json::Value = r.json().await.unwrap();
+                seen.push((status, body["model"]["version"].as_str().map(String::from)));
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            seen
+        }));
+    }
+
+    // The API alone writes nothing: a read-only role (the stack's API role) is enough.
+    let before = lake_objects(&lake).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        lake_objects(&lake).await,
+        before,
+        "serve --no-watch wrote to the lake"
+    );
+
+    // Another process (the cloud's jobs) adds data and promotes v2.
+    let novas = shared_data("novas_rodadas_simuladas.csv");
+    let o = futbr(&["ingest", "--lake", &lake, novas.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = futbr(&["pipeline", "run", "--lake", &lake, "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let second: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(second["status"], "succeeded", "{second:#}");
+    let v2 = second["champion_after"].as_str().unwrap().to_string();
+    assert_ne!(v1, v2);
+
+    let promoted = Instant::now();
+    while ready_version(&base).await.as_deref() != Some(v2.as_str()) {
+        assert!(
+            promoted.elapsed() < Duration::from_secs(10),
+            "the API did not pick up {v2}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!(
+        "promoted on S3 → served in {:.2} s",
+        promoted.elapsed().as_secs_f64()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (mut total, mut saw_v1, mut saw_v2) = (0, false, false);
+    for w in workers {
+        for (status, version) in w.await.unwrap() {
+            total += 1;
+            assert_eq!(status, 200, "a request failed during the swap");
+            let version = version.expect("every answer names its model version");
+            assert!(version == v1 || version == v2, "{version}");
+            saw_v1 |= version == v1;
+            saw_v2 |= version == v2;
+        }
+    }
+    assert!(saw_v1 && saw_v2, "{total} requests saw both versions");
+    drop(server);
+}
