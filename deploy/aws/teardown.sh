@@ -103,6 +103,9 @@ if stack_exists; then
     aws cloudformation wait stack-delete-complete --stack-name "$stack"
   fi
 fi
+# A deleted secret is kept for days by default and would block the name on the next deploy.
+aws secretsmanager delete-secret --secret-id "$project/admin-token" \
+  --force-delete-without-recovery >/dev/null 2>&1 || true
 if bucket_exists; then
   # Left behind by a stack deleted earlier with the bucket retained, or never in a stack.
   empty_bucket
