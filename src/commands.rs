@@ -99,6 +99,7 @@ fn print_report_text(report: &FileReport) {
         let severity = match p.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "note",
         };
         let column = p
             .column
