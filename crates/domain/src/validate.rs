@@ -676,6 +676,8 @@ struct RowContext<'a> {
 }
 
 /// What one data row turned out to be.
+// Moved once per row; boxing the match would cost an allocation per row on the hot path.
+#[allow(clippy::large_enum_variant)]
 enum Row {
     Result(Match),
     /// A match without a score (not played yet, or never): skipped with a note.
