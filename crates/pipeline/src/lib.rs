@@ -8,6 +8,7 @@
 pub mod bootstrap;
 pub mod clubs;
 pub mod conflicts;
+pub mod feed;
 pub mod online;
 pub mod orchestrate;
 pub mod process;
