@@ -112,6 +112,8 @@ pub enum Command {
         recipe: RecipeArgs,
         #[command(flatten)]
         watch: WatchArgs,
+        #[command(flatten)]
+        feeds: FeedArgs,
     },
     /// Pipeline run records.
     Runs {
@@ -265,6 +267,37 @@ pub struct WatchArgs {
     /// Seconds the run lease lasts unless renewed.
     #[arg(long, env = "FUTBR_LEASE_SECONDS", default_value_t = 30)]
     pub lease_seconds: u64,
+}
+
+/// Feeds that keep the lake current by themselves (e.g. football-data.co.uk's
+/// https://www.football-data.co.uk/new/BRA.csv): each changed version is saved into
+/// raw/feeds/ as a new object, which triggers the loop.
+#[derive(Debug, Args)]
+pub struct FeedArgs {
+    /// A feed URL to poll (repeatable; FUTBR_FEEDS takes a comma-separated list).
+    #[arg(long = "feed", env = "FUTBR_FEEDS", value_delimiter = ',')]
+    pub urls: Vec<String>,
+    /// Time between polls of each feed (conditional requests: ETag, Last-Modified, SHA-256),
+    /// e.g. 6h, 30m, 90s.
+    #[arg(long, env = "FUTBR_FEED_INTERVAL", default_value = "6h", value_parser = futbr_pipeline::feed::parse_duration)]
+    pub feed_interval: std::time::Duration,
+}
+
+impl FeedArgs {
+    /// The follower's options (a failed feed is retried after 1 min, doubling up to the interval).
+    pub fn options(&self) -> futbr_pipeline::feed::FeedOptions {
+        futbr_pipeline::feed::FeedOptions {
+            urls: self
+                .urls
+                .iter()
+                .map(|u| u.trim().to_string())
+                .filter(|u| !u.is_empty())
+                .collect(),
+            interval: self.feed_interval,
+            backoff: std::time::Duration::from_secs(60).min(self.feed_interval),
+            ..futbr_pipeline::feed::FeedOptions::default()
+        }
+    }
 }
 
 /// A fixture asked about.

@@ -9,8 +9,8 @@ use futbr_lake::Lake;
 use futbr_pipeline::{BootstrapSource, ProcessOptions};
 
 use crate::cli::{
-    BootstrapArgs, Cli, Command, FixtureArgs, LakeArgs, ModelsCommand, PipelineCommand, RecipeArgs,
-    RunsCommand, WatchArgs,
+    BootstrapArgs, Cli, Command, FeedArgs, FixtureArgs, LakeArgs, ModelsCommand, PipelineCommand,
+    RecipeArgs, RunsCommand, WatchArgs,
 };
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -69,7 +69,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             bootstrap,
             recipe,
             watch,
-        } => runtime()?.block_on(watch_raw(lake, bootstrap, recipe, watch)),
+            feeds,
+        } => runtime()?.block_on(watch_raw(lake, bootstrap, recipe, watch, feeds)),
         Command::Runs { command } => runtime()?.block_on(runs(command)),
         Command::Models { command } => runtime()?.block_on(models(command)),
         Command::Predict { lake, fixture } => runtime()?.block_on(predict(lake, fixture)),
@@ -752,6 +753,7 @@ async fn watch_raw(
     bootstrap: BootstrapArgs,
     recipe: RecipeArgs,
     watch: WatchArgs,
+    feeds: FeedArgs,
 ) -> Result<ExitCode> {
     let lake = open_lake(&lake)?;
     let seconds = |s: f64| std::time::Duration::from_secs_f64(s.clamp(0.05, 3600.0));
@@ -767,7 +769,31 @@ async fn watch_raw(
         lake.url().trim_end_matches('/'),
         watch.interval
     );
-    futbr_pipeline::watch::watch(&lake, &options, shutdown_signal()).await?;
+    let feed_options = feeds.options();
+    for url in &feed_options.urls {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            anyhow::bail!("--feed {url:?} is not an http(s) URL");
+        }
+        eprintln!(
+            "following {url} every {}",
+            futbr_pipeline::feed::describe_duration(feed_options.interval)
+        );
+    }
+    // One shutdown signal stops both the watcher and the feed follower.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let signal = async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    };
+    let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|&stop| stop).await;
+    };
+    let (watched, _, _) = tokio::join!(
+        futbr_pipeline::watch::watch(&lake, &options, wait(stopped.clone())),
+        futbr_pipeline::feed::follow(&lake, &feed_options, wait(stopped.clone())),
+        signal,
+    );
+    watched?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -274,6 +274,22 @@ pub async fn follow(lake: &Lake, options: &FeedOptions, shutdown: impl Future<Ou
     }
 }
 
+/// A duration as people write it: `6h`, `1h30m`, `90s`, `0.5s`.
+pub fn describe_duration(d: Duration) -> String {
+    let total = d.as_secs();
+    if d.subsec_millis() != 0 || total == 0 {
+        return format!("{}s", d.as_secs_f64());
+    }
+    let (h, m, s) = (total / 3600, total % 3600 / 60, total % 60);
+    let mut out = String::new();
+    for (value, unit) in [(h, "h"), (m, "m"), (s, "s")] {
+        if value > 0 {
+            out.push_str(&format!("{value}{unit}"));
+        }
+    }
+    out
+}
+
 /// Parses a duration such as `6h`, `30m`, `45s`, `1h30m` or a number of seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
@@ -331,6 +347,8 @@ mod tests {
         assert_eq!(parse_duration("6h"), Ok(Duration::from_secs(21_600)));
         assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5_400)));
         assert_eq!(parse_duration("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(describe_duration(Duration::from_secs(21_600)), "6h");
+        assert_eq!(describe_duration(Duration::from_secs(5_430)), "1h30m30s");
         for bad in ["", "0", "-1", "6x", "h", "6h5"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
