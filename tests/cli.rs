@@ -275,10 +275,14 @@ fn ingest_then_process_keeps_good_rows_and_quarantines_bad_ones() {
         "{}",
         stdout(&again)
     );
+    // Three scores of the full file differ from the production file's: ingested, with a warning
+    // (exit 1: those rows will be quarantined and the known results kept).
+    let o = futbr(&["ingest", "--lake", lake_arg, full.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     assert!(
-        futbr(&["ingest", "--lake", lake_arg, full.to_str().unwrap()])
-            .status
-            .success()
+        stdout(&o).contains("3 row(s) conflict with known results"),
+        "{}",
+        stdout(&o)
     );
 
     let header = futbr_domain::synthetic::HEADER;
@@ -301,7 +305,9 @@ fn ingest_then_process_keeps_good_rows_and_quarantines_bad_ones() {
     let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(report["matches"], 8786); // the real 8,785 plus the one good synthetic row
     let quarantine: Vec<PathBuf> = files_under(&lake.join("quarantine"));
-    assert_eq!(quarantine.len(), 2, "{quarantine:?}");
+    assert_eq!(quarantine.len(), 3, "{quarantine:?}");
+    assert!(quarantine.iter().any(|p| p.ends_with("conflicts.json")));
+    assert_eq!(report["merge"]["conflicts"].as_array().unwrap().len(), 3);
     let rows = std::fs::read_to_string(
         quarantine
             .iter()
@@ -314,7 +320,7 @@ fn ingest_then_process_keeps_good_rows_and_quarantines_bad_ones() {
         &std::fs::read(
             quarantine
                 .iter()
-                .find(|p| p.extension().unwrap() == "json")
+                .find(|p| p.to_string_lossy().ends_with(".report.json"))
                 .unwrap(),
         )
         .unwrap(),
