@@ -560,3 +560,41 @@ def test_teardown_empties_the_versioned_bucket_deletes_images_and_the_stack(aws,
     assert all(s["StackStatus"] == "DELETE_COMPLETE" for s in stacks if s["StackName"] == name)
     repos = [r["repositoryName"] for r in ecr.describe_repositories()["repositories"]]
     assert name not in repos
+
+
+def _docker_ignored(path, patterns):
+    """Whether .dockerignore's patterns (Go filepath.Match, `**` for any depth) drop `path`
+    or one of its parent folders; `!` exceptions are not used by this project's file."""
+    parts = path.split("/")
+    candidates = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    for pattern in patterns:
+        pattern = pattern.rstrip("/")
+        for candidate in candidates:
+            if fnmatch.fnmatchcase(candidate, pattern):
+                return True
+            if pattern.startswith("**/") and fnmatch.fnmatchcase(
+                candidate.split("/")[-1], pattern[3:]
+            ):
+                return True
+    return False
+
+
+def test_docker_context_keeps_every_file_the_build_embeds():
+    import re
+
+    patterns = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert not any(p.startswith("!") for p in patterns)
+    embedded = []
+    for source in list((ROOT / "src").rglob("*.rs")) + list((ROOT / "crates").rglob("src/**/*.rs")):
+        for rel in re.findall(r'include_(?:str|bytes)!\(\s*"([^"]+)"', source.read_text()):
+            target = (source.parent / rel).resolve().relative_to(ROOT)
+            embedded.append(str(target))
+    for path in embedded + ["Cargo.toml", "Cargo.lock", "src/main.rs", "crates/server/Cargo.toml"]:
+        assert (ROOT / path).exists(), path
+        assert not _docker_ignored(path, patterns), f".dockerignore drops {path}"
+    assert _docker_ignored("target/release/futbr", patterns)
+    assert _docker_ignored("lake/raw/x.csv", patterns)
