@@ -400,10 +400,13 @@ fn backtest(
     let markdown = report::markdown(&built);
     std::fs::write(beside("md"), &markdown)
         .with_context(|| format!("cannot write {}", beside("md").display()))?;
-    std::fs::write(beside("calibration.svg"), report::calibration_svg(&built)?)?;
+    std::fs::write(
+        beside("calibration.svg"),
+        futbr_models::charts::backtest_calibration_svg(&built),
+    )?;
     std::fs::write(
         beside("rolling-rps.svg"),
-        report::rolling_rps_svg(&result, matches, 100)?,
+        futbr_models::charts::backtest_rolling_rps_svg(&result, matches, 100, &built.served),
     )?;
     print!("{markdown}");
     println!(
