@@ -121,7 +121,7 @@ fn stroke(series: &Series, k: usize) -> (String, f64, String) {
 fn open_svg(out: &mut String, height: f64, title: &str, desc: &str) {
     let _ = write!(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="t d" font-family="system-ui, sans-serif" font-size="13" style="max-width:100%;height:auto"><title id="t">{}</title><desc id="d">{}</desc><rect width="{WIDTH}" height="{height}" fill="#fff"/><text x="{LEFT}" y="24" font-size="16" font-weight="600" fill="#111">{}</text>"#,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="t d" font-family="system-ui, sans-serif" font-size="13" style="max-width:100%;height:auto"><title id="t">{}</title><desc id="d">{}</desc><rect width="{WIDTH}" height="{height}" fill="#fff"/><text x="{LEFT}" y="24" font-size="16" font-weight="600" fill="#111">{}</text>"##,
         escape(title),
         escape(desc),
         escape(title)
@@ -246,14 +246,14 @@ pub fn time_chart(chart: &TimeChart) -> String {
         }
         let _ = write!(
             out,
-            r#"<path d="{path}" fill="none" stroke="{colour}" stroke-width="{width}" stroke-dasharray="{dash}" stroke-linejoin="round"><title>{}</title></path>"#,
+            r##"<path d="{path}" fill="none" stroke="{colour}" stroke-width="{width}" stroke-dasharray="{dash}" stroke-linejoin="round"><title>{}</title></path>"##,
             escape(&s.name)
         );
         if s.points.len() == 1 || s.emphasis {
             for (d, v) in &s.points {
                 let _ = write!(
                     out,
-                    r#"<circle cx="{:.1}" cy="{:.1}" r="{}" fill="{colour}"/>"#,
+                    r##"<circle cx="{:.1}" cy="{:.1}" r="{}" fill="{colour}"/>"##,
                     x(*d),
                     y(*v),
                     if s.emphasis { 3.5 } else { 2.5 }
@@ -286,13 +286,13 @@ fn legend(
         if dot {
             let _ = write!(
                 out,
-                r#"<circle cx="{:.1}" cy="{ly:.1}" r="5" fill="{colour}"/>"#,
+                r##"<circle cx="{:.1}" cy="{ly:.1}" r="5" fill="{colour}"/>"##,
                 lx + 12.0
             );
         } else {
             let _ = write!(
                 out,
-                r#"<line x1="{lx:.1}" x2="{:.1}" y1="{ly:.1}" y2="{ly:.1}" stroke="{colour}" stroke-width="{width}" stroke-dasharray="{dash}"/>"#,
+                r##"<line x1="{lx:.1}" x2="{:.1}" y1="{ly:.1}" y2="{ly:.1}" stroke="{colour}" stroke-width="{width}" stroke-dasharray="{dash}"/>"##,
                 lx + 24.0
             );
         }
@@ -392,7 +392,7 @@ pub fn calibration_chart(bins: &[CalibrationBin], labels: &CalibrationLabels) ->
     );
     let _ = write!(
         out,
-        r#"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{REFERENCE}" stroke-width="2" stroke-dasharray="4 4"/>"#,
+        r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{REFERENCE}" stroke-width="2" stroke-dasharray="4 4"/>"##,
         x(lo),
         y(lo),
         x(hi),
@@ -405,7 +405,7 @@ pub fn calibration_chart(bins: &[CalibrationBin], labels: &CalibrationLabels) ->
         let r = 3.0 + 7.0 * (b.count as f64 / largest).sqrt();
         let _ = write!(
             out,
-            r#"<line x1="{cx:.1}" x2="{cx:.1}" y1="{:.1}" y2="{:.1}" stroke="{EMPHASIS}" stroke-width="1.5"/><circle cx="{cx:.1}" cy="{cy:.1}" r="{r:.1}" fill="{EMPHASIS}" fill-opacity="0.85"><title>{}</title></circle><text x="{:.1}" y="{:.1}" fill="#111" font-size="11">{}{}</text>"#,
+            r##"<line x1="{cx:.1}" x2="{cx:.1}" y1="{:.1}" y2="{:.1}" stroke="{EMPHASIS}" stroke-width="1.5"/><circle cx="{cx:.1}" cy="{cy:.1}" r="{r:.1}" fill="{EMPHASIS}" fill-opacity="0.85"><title>{}</title></circle><text x="{:.1}" y="{:.1}" fill="#111" font-size="11">{}{}</text>"##,
             y(low),
             y(high),
             escape(&format!(
