@@ -261,9 +261,10 @@ impl ServedModel {
         };
         let manifest = registry.manifest(&champion.version).await?;
         let artifact = ModelArtifact::from_json(&registry.artifact(&champion.version).await?)?;
+        // Versions trained before the original contract existed have none (a logistic champion
+        // serves it itself).
         let original = match registry.original_artifact(&champion.version).await? {
             Some(bytes) => Some(ModelArtifact::from_json(&bytes)?),
-            None if artifact.candidate == Candidate::Logistic => None,
             None => None,
         };
         let matches: Vec<Match> = match lake.get_opt(keys::MATCHES).await? {
