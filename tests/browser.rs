@@ -59,7 +59,14 @@ fn screenshots() -> PathBuf {
 /// Starts the real binary on `lake` and returns it with its base URL.
 fn serve(lake: &str) -> (KillOnDrop, String) {
     let mut child = futbr()
-        .args(["serve", "--lake", lake, "--no-watch", "--addr", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--lake",
+            lake,
+            "--no-watch",
+            "--addr",
+            "127.0.0.1:0",
+        ])
         .env("FUTBR_ADMIN_TOKEN", TOKEN)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -136,7 +143,12 @@ async fn browser(driver: &str, profile: &Path) -> Client {
 }
 
 async fn text(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 async fn shot(c: &Client, name: &str) -> Vec<u8> {
@@ -174,7 +186,10 @@ async fn the_pages_work_in_a_real_browser() {
     let lake = dir.path().join("lake");
     let lake_arg = lake.to_str().unwrap().to_string();
     let prod = shared_data("dados_producao_inicial.csv");
-    let novas = shared_data("novas_rodadas_simuladas.csv");
+    // WebDriver wants a canonical path for a file input.
+    let novas = shared_data("novas_rodadas_simuladas.csv")
+        .canonicalize()
+        .unwrap();
     let o = futbr()
         .args([
             "pipeline",
@@ -259,7 +274,9 @@ async fn the_pages_work_in_a_real_browser() {
     assert!(text(&c, "#model-quality")
         .await
         .contains("acerta o resultado mais provável em"));
-    assert!(text(&c, "#answer-title").await.contains("Flamengo × Palmeiras"));
+    assert!(text(&c, "#answer-title")
+        .await
+        .contains("Flamengo × Palmeiras"));
     let png = shot(&c, "home.png").await;
     if std::env::var("FUTBR_DOCS_SCREENSHOT").is_ok_and(|v| v == "1") {
         std::fs::write(
@@ -337,10 +354,7 @@ async fn the_pages_work_in_a_real_browser() {
         !visible_cookies.as_str().unwrap_or_default().contains(TOKEN),
         "the admin cookie must be HttpOnly: {visible_cookies}"
     );
-    upload
-        .send_keys(novas.to_str().unwrap())
-        .await
-        .unwrap();
+    upload.send_keys(novas.to_str().unwrap()).await.unwrap();
     c.find(Locator::Css("#upload-submit"))
         .await
         .unwrap()
@@ -352,7 +366,9 @@ async fn the_pages_work_in_a_real_browser() {
         .for_element(Locator::Css("div.ok"))
         .await
         .unwrap();
-    assert!(text(&c, "div.ok").await.contains("raw/novas_rodadas_simuladas.csv"));
+    assert!(text(&c, "div.ok")
+        .await
+        .contains("raw/novas_rodadas_simuladas.csv"));
     // The new run shows up, and finishes, without reloading the page (the list polls).
     let start = Instant::now();
     loop {

@@ -101,11 +101,16 @@ fn decimals(step: f64) -> usize {
     }
 }
 
-/// How many legend entries fit on one row.
-const LEGEND_PER_ROW: usize = 3;
+/// How many legend entries fit on one row: three short names, fewer long ones (never overlapping).
+fn legend_per_row<'a>(names: impl Iterator<Item = &'a str>) -> usize {
+    let longest = names.map(|n| n.chars().count()).max().unwrap_or(0) as f64;
+    // About 7.5 px per character at 13 px, plus the 30 px line sample and a gap.
+    let needed = 30.0 + 7.5 * longest + 16.0;
+    (((WIDTH - LEFT - RIGHT) / needed).floor() as usize).clamp(1, 3)
+}
 
-fn legend_rows(entries: usize) -> f64 {
-    entries.div_ceil(LEGEND_PER_ROW) as f64
+fn legend_rows(entries: usize, per_row: usize) -> f64 {
+    entries.div_ceil(per_row.max(1)) as f64
 }
 
 fn stroke(series: &Series, k: usize) -> (String, f64, String) {
@@ -121,7 +126,7 @@ fn stroke(series: &Series, k: usize) -> (String, f64, String) {
 fn open_svg(out: &mut String, height: f64, title: &str, desc: &str) {
     let _ = write!(
         out,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="t d" font-family="system-ui, sans-serif" font-size="13" style="max-width:100%;height:auto"><title id="t">{}</title><desc id="d">{}</desc><rect width="{WIDTH}" height="{height}" fill="#fff"/><text x="{LEFT}" y="24" font-size="16" font-weight="600" fill="#111">{}</text>"##,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="t d" font-family="system-ui, sans-serif" font-size="13" style="max-width:100%;height:auto"><title id="t">{}</title><desc id="d">{}</desc><rect width="{WIDTH}" height="{height}" fill="#fff"/><text x="{LEFT}" y="24" font-size="15" font-weight="600" fill="#111">{}</text>"##,
         escape(title),
         escape(desc),
         escape(title)
@@ -135,7 +140,9 @@ pub fn time_chart(chart: &TimeChart) -> String {
         .iter()
         .filter(|s| !s.points.is_empty())
         .collect();
-    let height = TOP + PLOT_HEIGHT + AXIS_BAND + LEGEND_ROW * legend_rows(drawn.len()) + 8.0;
+    let per_row = legend_per_row(drawn.iter().map(|s| s.name.as_str()));
+    let height =
+        TOP + PLOT_HEIGHT + AXIS_BAND + LEGEND_ROW * legend_rows(drawn.len(), per_row) + 8.0;
     let desc = format!(
         "{}: {}",
         chart.y_label,
@@ -264,6 +271,7 @@ pub fn time_chart(chart: &TimeChart) -> String {
     legend(
         &mut out,
         y0 + AXIS_BAND,
+        per_row,
         drawn.iter().enumerate().map(|(k, s)| {
             let (c, w, d) = stroke(s, k);
             (s.name.clone(), c, w, d, false)
@@ -273,16 +281,18 @@ pub fn time_chart(chart: &TimeChart) -> String {
     out
 }
 
-/// Legend entries in rows of [`LEGEND_PER_ROW`] starting at `top`, below the plot.
+/// Legend entries, `per_row` to a row, starting at `top` (below the plot).
 fn legend(
     out: &mut String,
     top: f64,
+    per_row: usize,
     entries: impl Iterator<Item = (String, String, f64, String, bool)>,
 ) {
-    let column = (WIDTH - LEFT - RIGHT) / LEGEND_PER_ROW as f64;
+    let per_row = per_row.max(1);
+    let column = (WIDTH - LEFT - RIGHT) / per_row as f64;
     for (k, (name, colour, width, dash, dot)) in entries.enumerate() {
-        let lx = LEFT + column * (k % LEGEND_PER_ROW) as f64;
-        let ly = top + LEGEND_ROW * (k / LEGEND_PER_ROW) as f64 + 6.0;
+        let lx = LEFT + column * (k % per_row) as f64;
+        let ly = top + LEGEND_ROW * (k / per_row) as f64 + 6.0;
         if dot {
             let _ = write!(
                 out,
@@ -336,7 +346,8 @@ pub struct CalibrationLabels {
 /// by its match count and labelled with it, with the Wilson 95% interval as a vertical bar, so a
 /// bin of one match cannot pass for a measured point.
 pub fn calibration_chart(bins: &[CalibrationBin], labels: &CalibrationLabels) -> String {
-    let height = TOP + PLOT_HEIGHT + AXIS_BAND + LEGEND_ROW + 8.0;
+    let per_row = legend_per_row([labels.observed.as_str(), labels.perfect.as_str()].into_iter());
+    let height = TOP + PLOT_HEIGHT + AXIS_BAND + LEGEND_ROW * legend_rows(2, per_row) + 8.0;
     let desc = bins
         .iter()
         .map(|b| {
@@ -424,6 +435,7 @@ pub fn calibration_chart(bins: &[CalibrationBin], labels: &CalibrationLabels) ->
     legend(
         &mut out,
         y0 + AXIS_BAND,
+        per_row,
         [
             (
                 labels.observed.clone(),
@@ -448,7 +460,9 @@ pub fn calibration_chart(bins: &[CalibrationBin], labels: &CalibrationLabels) ->
 
 /// Season start dates in a chronological list of (date, season) pairs: the first date of each
 /// season, labelled with the season.
-pub fn season_starts(dated: impl IntoIterator<Item = (NaiveDate, i32)>) -> Vec<(NaiveDate, String)> {
+pub fn season_starts(
+    dated: impl IntoIterator<Item = (NaiveDate, i32)>,
+) -> Vec<(NaiveDate, String)> {
     let mut out: Vec<(NaiveDate, String)> = Vec::new();
     let mut current = None;
     for (date, season) in dated {
@@ -625,7 +639,11 @@ mod tests {
         // A one-match bin has an interval spanning most of the axis.
         let (lo, hi) = wilson_interval(0.0, 1);
         assert!(lo == 0.0 && hi > 0.75);
-        assert_eq!(svg.matches("<circle").count(), 3, "two bins and the legend dot");
+        assert_eq!(
+            svg.matches("<circle").count(),
+            3,
+            "two bins and the legend dot"
+        );
     }
 
     #[test]

@@ -210,9 +210,7 @@ pub async fn champion_versions(lake: &Lake) -> Result<Vec<Manifest>, PipelineErr
             Err(e) => return Err(e.into()),
         }
     }
-    out.sort_by(|a, b| {
-        (a.trained_through, &a.created_at).cmp(&(b.trained_through, &b.created_at))
-    });
+    out.sort_by(|a, b| (a.trained_through, &a.created_at).cmp(&(b.trained_through, &b.created_at)));
     Ok(out)
 }
 
@@ -224,7 +222,9 @@ pub async fn track_record(lake: &Lake) -> Result<Vec<VersionTrack>, PipelineErro
     let matches = crate::online::load_matches(lake).await?;
     let mut artifacts = Vec::with_capacity(manifests.len());
     for m in &manifests {
-        artifacts.push(ModelArtifact::from_json(&registry.artifact(&m.version).await?)?);
+        artifacts.push(ModelArtifact::from_json(
+            &registry.artifact(&m.version).await?,
+        )?);
     }
     tokio::task::spawn_blocking(move || {
         manifests

@@ -97,7 +97,10 @@ fn pairs(query: Option<&str>) -> Vec<(String, String)> {
 }
 
 fn param(pairs: &[(String, String)], name: &str) -> Option<String> {
-    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
 }
 
 /// The page language and whether the request changes it.
@@ -144,7 +147,10 @@ fn html(ctx: &Ctx, rendered: Result<String, askama::Error>) -> Response {
         Ok(body) => Html(body).into_response(),
         Err(e) => {
             tracing::error!("cannot render a page: {e}");
-            return (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered")
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the page could not be rendered",
+            )
                 .into_response();
         }
     };
@@ -270,7 +276,11 @@ async fn tracks(web: &Web) -> Result<Arc<Vec<VersionTrack>>, String> {
             })
             .map_err(|e| e.to_string())
     };
-    let key = format!("{}|{}", head(keys::CHAMPION).await?, head(keys::MATCHES).await?);
+    let key = format!(
+        "{}|{}",
+        head(keys::CHAMPION).await?,
+        head(keys::MATCHES).await?
+    );
     if let Ok(cache) = web.tracks.lock() {
         if let Some((k, v)) = cache.as_ref() {
             if *k == key {
@@ -321,7 +331,12 @@ fn signed_in(web: &Web, headers: &HeaderMap) -> bool {
     bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
 }
 
-async fn pipeline_page(web: &Web, ctx: &Ctx, headers: &HeaderMap, messages: Vec<Message>) -> Response {
+async fn pipeline_page(
+    web: &Web,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    messages: Vec<Message>,
+) -> Response {
     let runs = futbr_pipeline::runs::list_runs(&web.app.lake)
         .await
         .unwrap_or_else(|e| {
@@ -376,7 +391,11 @@ struct LoginForm {
     token: String,
 }
 
-async fn login(State(web): State<Web>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+async fn login(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
     let ctx = Ctx::new(&headers, None);
     let Some(expected) = web.app.settings.admin_token() else {
         return StatusCode::NOT_FOUND.into_response();
@@ -392,7 +411,8 @@ async fn login(State(web): State<Web>, headers: HeaderMap, Form(form): Form<Logi
         return response;
     }
     let mut response = Redirect::to("/pipeline").into_response();
-    let cookie = format!("{ADMIN_COOKIE}={given}; Path=/; Max-Age=28800; HttpOnly; SameSite=Strict");
+    let cookie =
+        format!("{ADMIN_COOKIE}={given}; Path=/; Max-Age=28800; HttpOnly; SameSite=Strict");
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -476,11 +496,18 @@ async fn upload(State(web): State<Web>, headers: HeaderMap, mut multipart: Multi
         }
     }
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
-        let why = if pt { "nenhum arquivo enviado" } else { "no file was sent" };
+        let why = if pt {
+            "nenhum arquivo enviado"
+        } else {
+            "no file was sent"
+        };
         return upload_error(&web, &ctx, &headers, why.to_string()).await;
     };
     let name = if name.is_empty() {
-        format!("upload-{}.csv", chrono::Utc::now().format("%Y%m%dT%H%M%S%3fZ"))
+        format!(
+            "upload-{}.csv",
+            chrono::Utc::now().format("%Y%m%dT%H%M%S%3fZ")
+        )
     } else {
         name
     };
@@ -501,7 +528,11 @@ async fn upload(State(web): State<Web>, headers: HeaderMap, mut multipart: Multi
     let mut lines = vec![if pt {
         format!(
             "{} {}: {} de {} linhas aceitas, {} problema(s).",
-            if added.created { "Guardado em" } else { "Já estava em" },
+            if added.created {
+                "Guardado em"
+            } else {
+                "Já estava em"
+            },
             added.key,
             report.rows_accepted,
             report.rows_total,
@@ -510,7 +541,11 @@ async fn upload(State(web): State<Web>, headers: HeaderMap, mut multipart: Multi
     } else {
         format!(
             "{} {}: {} of {} rows accepted, {} problem(s).",
-            if added.created { "Stored as" } else { "Already stored as" },
+            if added.created {
+                "Stored as"
+            } else {
+                "Already stored as"
+            },
             added.key,
             report.rows_accepted,
             report.rows_total,

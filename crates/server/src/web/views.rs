@@ -468,7 +468,11 @@ fn answer_view(model: &ServedModel, p: &Prediction, lang: Lang) -> AnswerView {
         features,
         version: p.model.version.clone(),
         candidate: p.model.candidate.name().to_string(),
-        trained_through: p.model.trained_through.format(lang.date_format()).to_string(),
+        trained_through: p
+            .model
+            .trained_through
+            .format(lang.date_format())
+            .to_string(),
         quality: quality_sentence(&model.manifest, lang),
     }
 }
@@ -693,7 +697,11 @@ pub fn model_page(
             count_prefix: "n=".into(),
         },
     );
-    let point = |m: &Manifest| m.evaluation.as_ref().map(|e| (m.trained_through, e.scores.rps));
+    let point = |m: &Manifest| {
+        m.evaluation
+            .as_ref()
+            .map(|e| (m.trained_through, e.scores.rps))
+    };
     let mut series: Vec<Series> = Vec::new();
     let others: Vec<(NaiveDate, f64)> = versions
         .iter()
@@ -854,11 +862,7 @@ pub fn performance_page(
         })
         .collect();
     // The base rate of the version serving now (else the newest scored one).
-    if let Some(v) = scored
-        .iter()
-        .find(|v| v.serving)
-        .or(scored.last())
-    {
+    if let Some(v) = scored.iter().find(|v| v.serving).or(scored.last()) {
         series.push(Series {
             name: format!("{} ({})", t.base_rate, v.version),
             points: v.rounds.iter().map(|r| (r.to, r.base_rps)).collect(),
@@ -902,7 +906,11 @@ pub fn performance_page(
                 base_rps: lang.number(r.base_rps, 4),
                 accuracy: lang.percent(r.accuracy),
                 base_accuracy: lang.percent(r.base_accuracy),
-                verdict: if r.rps < r.base_rps { "better" } else { "worse" },
+                verdict: if r.rps < r.base_rps {
+                    "better"
+                } else {
+                    "worse"
+                },
             })
         })
         .collect();
