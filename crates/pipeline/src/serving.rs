@@ -274,14 +274,19 @@ impl ServedModel {
                 .collect(),
             None => Vec::new(),
         };
-        Ok(Some(ServedModel::new(
+        let mut served = ServedModel::new(
             champion,
             pointer_etag,
             manifest,
             artifact,
             original,
             matches,
-        )))
+        );
+        // The club table's spellings (football-data.co.uk's "Flamengo RJ") name the same clubs.
+        crate::clubs::load_or_shipped(lake)
+            .await
+            .add_aliases_to(&mut served.clubs);
+        Ok(Some(served))
     }
 
     /// Assembles a served model from its parts (`matches`: those the version saw, in order).
