@@ -937,7 +937,10 @@ pub struct StepView {
 /// A run in the list.
 pub struct RunView {
     pub id: String,
+    /// The status code (`succeeded`, `up-to-date`, ...): the row's CSS class.
     pub status: String,
+    /// The status in the page's language.
+    pub status_text: &'static str,
     pub trigger: String,
     pub started: String,
     pub steps: Vec<StepView>,
@@ -972,6 +975,48 @@ pub struct PipelinePage {
 /// Runs shown on the pipeline page.
 pub const RUNS_SHOWN: usize = 20;
 
+fn status_text(code: &str, lang: Lang) -> &'static str {
+    let pt = lang == Lang::Pt;
+    match code {
+        "running" => {
+            if pt {
+                "em andamento"
+            } else {
+                "running"
+            }
+        }
+        "succeeded" => {
+            if pt {
+                "concluída"
+            } else {
+                "succeeded"
+            }
+        }
+        "up-to-date" => {
+            if pt {
+                "já em dia"
+            } else {
+                "up to date"
+            }
+        }
+        "failed" => {
+            if pt {
+                "falhou"
+            } else {
+                "failed"
+            }
+        }
+        "abandoned" => {
+            if pt {
+                "abandonada"
+            } else {
+                "abandoned"
+            }
+        }
+        _ => "?",
+    }
+}
+
 /// Renders the run list (newest first) as the fragment the page polls.
 pub fn runs_fragment(runs: &[RunRecord], lang: Lang) -> Result<String, askama::Error> {
     let runs = runs
@@ -993,6 +1038,7 @@ pub fn runs_fragment(runs: &[RunRecord], lang: Lang) -> Result<String, askama::E
                 .unwrap_or_else(|| "—".into());
             RunView {
                 id: r.run_id.clone(),
+                status_text: status_text(&status, lang),
                 status,
                 trigger: r.trigger.clone(),
                 started: format_time(&r.started_at, lang),
