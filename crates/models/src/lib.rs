@@ -10,6 +10,7 @@ pub mod backtest;
 pub mod candidates;
 pub mod dixon_coles;
 pub mod glm;
+pub mod market;
 pub mod metrics;
 pub mod optimize;
 pub mod report;

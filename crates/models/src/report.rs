@@ -1,5 +1,6 @@
 //! The backtest report: scores overall and per season, the calibration table, the paired
-//! comparison of the served model with the best single one; as JSON, Markdown, CSV and SVG.
+//! comparison of the served model with the best single one, and the market (de-vigged closing
+//! odds) as the reference every candidate is measured against; as JSON, Markdown, CSV and SVG.
 
 use futbr_domain::Match;
 use plotters::prelude::*;
@@ -7,6 +8,7 @@ use serde::Serialize;
 
 use crate::backtest::Backtest;
 use crate::candidates::{outcome_index, Candidate, Hyper};
+use crate::market::{self, Devig};
 use crate::metrics::{
     paired_difference, rps, score, top_label_calibration, CalibrationBin, Scores,
 };
@@ -41,6 +43,33 @@ pub struct PairedComparison {
     pub ci95_high: f64,
 }
 
+/// The market as a reference model: the closing odds de-vigged one way, scored on the test
+/// matches that had closing odds (Pinnacle's, else the market average).
+#[derive(Debug, Clone, Serialize)]
+pub struct MarketReference {
+    pub name: String,
+    pub devig: Devig,
+    /// Test matches with closing odds (the rest of the window has none to score).
+    pub matches: usize,
+    pub overall: Scores,
+    pub per_season: Vec<SeasonScores>,
+}
+
+/// A candidate against the market, match by match, on the test matches with closing odds.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersusMarket {
+    pub candidate: String,
+    pub market: String,
+    pub matches: usize,
+    /// The candidate's mean RPS on those matches.
+    pub candidate_rps: f64,
+    pub market_rps: f64,
+    /// Mean of candidate RPS − market RPS (positive: the market is better).
+    pub rps_difference: f64,
+    pub ci95_low: f64,
+    pub ci95_high: f64,
+}
+
 /// Everything `futbr backtest --report` writes.
 #[derive(Debug, Clone, Serialize)]
 pub struct BacktestReport {
@@ -51,6 +80,10 @@ pub struct BacktestReport {
     /// The model a deployment serves: [`Candidate::SERVED_BY_DEFAULT`] when it ran, else the best RPS.
     pub served: String,
     pub comparison: Option<PairedComparison>,
+    /// The market, one reference per de-vig method; empty when no test match had closing odds.
+    pub market: Vec<MarketReference>,
+    /// Every candidate against every market reference.
+    pub versus_market: Vec<VersusMarket>,
     pub hyper: Hyper,
     pub feature_seconds: f64,
     pub total_seconds: f64,
@@ -79,33 +112,14 @@ pub fn build(
         .map(|&i| outcome_index(&matches[i]))
         .collect();
     let seasons: Vec<i32> = backtest.test.iter().map(|&i| matches[i].season).collect();
-    let mut distinct = seasons.clone();
-    distinct.dedup();
     let candidates: Vec<CandidateReport> = backtest
         .runs
         .iter()
         .map(|run| {
-            let per_season = distinct
-                .iter()
-                .map(|&season| {
-                    let (p, o): (Vec<Probs>, Vec<usize>) = run
-                        .predictions
-                        .iter()
-                        .zip(&outcomes)
-                        .zip(&seasons)
-                        .filter(|(_, &s)| s == season)
-                        .map(|((p, &o), _)| (*p, o))
-                        .unzip();
-                    SeasonScores {
-                        season,
-                        scores: score(&p, &o),
-                    }
-                })
-                .collect();
             CandidateReport {
                 name: run.candidate.name().to_string(),
                 overall: score(&run.predictions, &outcomes),
-                per_season,
+                per_season: per_season(&run.predictions, &outcomes, &seasons),
                 calibration: top_label_calibration(&run.predictions, &outcomes).0,
                 seconds: run.seconds,
                 fits: run.fits,
@@ -149,6 +163,7 @@ pub fn build(
             ci95_high: high,
         }
     });
+    let (market, versus_market) = against_market(backtest, matches, &outcomes, &seasons);
     BacktestReport {
         test_from: matches[backtest.test[0]].date,
         test_to: matches[*backtest.test.last().unwrap_or(&0)].date,
@@ -156,10 +171,94 @@ pub fn build(
         candidates,
         served,
         comparison,
+        market,
+        versus_market,
         hyper: *hyper,
         feature_seconds: backtest.feature_seconds,
         total_seconds,
     }
+}
+
+/// Scores per season (in the order seasons first appear) of predictions with their outcomes.
+fn per_season(predictions: &[Probs], outcomes: &[usize], seasons: &[i32]) -> Vec<SeasonScores> {
+    let mut distinct = seasons.to_vec();
+    distinct.dedup();
+    distinct
+        .into_iter()
+        .map(|season| {
+            let (p, o): (Vec<Probs>, Vec<usize>) = predictions
+                .iter()
+                .zip(outcomes)
+                .zip(seasons)
+                .filter(|(_, &s)| s == season)
+                .map(|((p, &o), _)| (*p, o))
+                .unzip();
+            SeasonScores {
+                season,
+                scores: score(&p, &o),
+            }
+        })
+        .collect()
+}
+
+/// The market references and every candidate's paired RPS difference to each, on the test
+/// matches with usable closing odds.
+fn against_market(
+    backtest: &Backtest,
+    matches: &[Match],
+    outcomes: &[usize],
+    seasons: &[i32],
+) -> (Vec<MarketReference>, Vec<VersusMarket>) {
+    // Positions (in the test window) of the matches with odds, and the odds.
+    let priced: Vec<(usize, market::Odds)> = backtest
+        .test
+        .iter()
+        .enumerate()
+        .filter_map(|(k, &i)| market::closing_odds(&matches[i]).map(|o| (k, o)))
+        .filter(|(_, o)| Devig::ALL.iter().all(|d| d.probabilities(o).is_some()))
+        .collect();
+    if priced.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let outcomes: Vec<usize> = priced.iter().map(|&(k, _)| outcomes[k]).collect();
+    let seasons: Vec<i32> = priced.iter().map(|&(k, _)| seasons[k]).collect();
+    let rps_of = |p: &[Probs]| -> Vec<f64> {
+        p.iter().zip(&outcomes).map(|(p, &o)| rps(p, o)).collect()
+    };
+    let mut references = Vec::new();
+    let mut versus = Vec::new();
+    for devig in Devig::ALL {
+        let name = format!("market ({})", devig.name());
+        let probs: Vec<Probs> = priced
+            .iter()
+            .filter_map(|(_, o)| devig.probabilities(o))
+            .collect();
+        let market_rps = rps_of(&probs);
+        for run in &backtest.runs {
+            let theirs: Vec<Probs> = priced.iter().map(|&(k, _)| run.predictions[k]).collect();
+            let their_rps = rps_of(&theirs);
+            let (mean, low, high) = paired_difference(&their_rps, &market_rps);
+            let average = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+            versus.push(VersusMarket {
+                candidate: run.candidate.name().to_string(),
+                market: name.clone(),
+                matches: priced.len(),
+                candidate_rps: average(&their_rps),
+                market_rps: average(&market_rps),
+                rps_difference: mean,
+                ci95_low: low,
+                ci95_high: high,
+            });
+        }
+        references.push(MarketReference {
+            name,
+            devig,
+            matches: priced.len(),
+            overall: score(&probs, &outcomes),
+            per_season: per_season(&probs, &outcomes, &seasons),
+        });
+    }
+    (references, versus)
 }
 
 /// The per-match predictions of one candidate as CSV: `ID,p_home,p_draw,p_away`.
@@ -199,11 +298,59 @@ pub fn markdown(report: &BacktestReport) -> String {
             c.seconds
         ));
     }
+    for m in &report.market {
+        let s = &m.overall;
+        md.push_str(&format!(
+            "| *{}* (reference) | {:.4} | {:.4} | {:.4} | {:.1}% | {:.4} | {:.4} | – | – |\n",
+            m.name,
+            s.rps,
+            s.log_loss,
+            s.brier,
+            100.0 * s.accuracy,
+            s.ece,
+            s.ece_classwise,
+        ));
+    }
+    if let Some(m) = report.market.first() {
+        md.push_str(&format!(
+            "\nThe market is the bookmakers' closing odds (Pinnacle's, else the market average) with the margin removed, scored on the {} of {} test matches that had them.\n",
+            m.matches, report.matches
+        ));
+    }
     if let Some(cmp) = &report.comparison {
         md.push_str(&format!(
             "\nPaired RPS difference, {} − {}: {:+.4} (95% CI {:+.4} to {:+.4}).\n",
             cmp.served, cmp.best_single, cmp.rps_difference, cmp.ci95_low, cmp.ci95_high
         ));
+    }
+    if !report.versus_market.is_empty() {
+        let references: Vec<&str> = report.market.iter().map(|m| m.name.as_str()).collect();
+        md.push_str(&format!(
+            "\n## Against the market\n\nPaired RPS difference, model − market, on the {} test matches with closing odds (95% CI; positive: the market is better).\n\n| model | RPS |",
+            report.market[0].matches
+        ));
+        for r in &references {
+            md.push_str(&format!(" − {r} |"));
+        }
+        md.push_str("\n|---|---|");
+        md.push_str(&"---|".repeat(references.len()));
+        md.push('\n');
+        for c in &report.candidates {
+            let rows: Vec<&VersusMarket> = report
+                .versus_market
+                .iter()
+                .filter(|v| v.candidate == c.name)
+                .collect();
+            let Some(first) = rows.first() else { continue };
+            md.push_str(&format!("| {} | {:.4} |", c.name, first.candidate_rps));
+            for v in rows {
+                md.push_str(&format!(
+                    " {:+.4} ({:+.4} to {:+.4}) |",
+                    v.rps_difference, v.ci95_low, v.ci95_high
+                ));
+            }
+            md.push('\n');
+        }
     }
     md.push_str("\n## RPS per season\n\n| model |");
     let seasons: Vec<i32> = report
@@ -221,6 +368,17 @@ pub fn markdown(report: &BacktestReport) -> String {
         md.push_str(&format!("| {} |", c.name));
         for s in &c.per_season {
             md.push_str(&format!(" {:.4} |", s.scores.rps));
+        }
+        md.push('\n');
+    }
+    for m in &report.market {
+        md.push_str(&format!("| *{}* |", m.name));
+        // A season without odds has no market score.
+        for season in &seasons {
+            match m.per_season.iter().find(|s| s.season == *season) {
+                Some(s) => md.push_str(&format!(" {:.4} |", s.scores.rps)),
+                None => md.push_str(" – |"),
+            }
         }
         md.push('\n');
     }
