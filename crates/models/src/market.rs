@@ -385,6 +385,27 @@ mod tests {
     }
 
     #[test]
+    fn the_served_state_rates_a_fixture_as_the_walk_would() {
+        // Serving rates a fixture from the state after the whole history; the walk rates the
+        // same fixture as a match appended to it. They must agree bit for bit.
+        let matches = league();
+        let odds: Vec<Option<Odds>> = (0..matches.len())
+            .map(|k| (k % 3 != 0).then_some([1.9 + (k % 7) as f64 * 0.1, 3.4, 4.1]))
+            .collect();
+        let last = matches.last().unwrap().date;
+        let cut = matches.partition_point(|m| m.date < last);
+        let (_, state) = walk(&matches[..cut], &odds[..cut], MarketRatingsConfig::default());
+        let (diffs, _) = walk(&matches, &odds, MarketRatingsConfig::default());
+        for k in cut..matches.len() {
+            let m = &matches[k];
+            assert_eq!(
+                state.difference(&m.home, &m.away, m.date).to_bits(),
+                diffs[k].to_bits()
+            );
+        }
+    }
+
+    #[test]
     fn a_days_differences_come_before_its_updates() {
         let matches = league();
         let odds = vec![Some([1.5, 4.0, 6.0]); matches.len()];
