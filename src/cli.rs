@@ -34,20 +34,35 @@ impl Cli {
 pub enum Command {
     /// Check match CSV files and report every problem (nothing is written).
     ///
+    /// Reads the Brazilian data set's layout and football-data.co.uk's (detected from the
+    /// header). Files are also checked against each other in the order given (and, with
+    /// --lake, against the lake's raw/): a row whose score conflicts with a known result is
+    /// reported, as processing would quarantine it.
+    ///
     /// Exit status: 0 every row accepted (warnings allowed), 1 some rows would be quarantined,
     /// 2 a file was rejected whole.
     Validate {
         /// Print one JSON report per file (one per line) instead of text.
         #[arg(long)]
         json: bool,
+        /// Also check against this lake: its club table and the results its raw/ holds.
+        #[arg(long = "lake")]
+        lake: Option<String>,
         /// Match CSV files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
     /// Validate match CSV files, then copy them into the lake's raw/ (never overwriting).
+    ///
+    /// A row whose score conflicts with a result the lake already holds is reported; processing
+    /// quarantines it and keeps the known result, unless the file is ingested with --corrects.
     Ingest {
         #[command(flatten)]
         lake: LakeArgs,
+        /// The files correct known results: they go to raw/corrections/, whose scores replace
+        /// conflicting ones (each replacement recorded in the processing report and run record).
+        #[arg(long)]
+        corrects: bool,
         /// Match CSV files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -128,9 +143,10 @@ pub enum Command {
     /// dated strictly before it. Writes per-match predictions and a report (JSON, plus Markdown
     /// and SVG plots beside it).
     Backtest {
-        /// Match CSV (the same schema as raw/).
-        #[arg(long)]
-        data: PathBuf,
+        /// Match CSV (either layout raw/ takes); repeat to merge several files exactly as
+        /// `process` merges raw/ (in the order given; one match across sources, odds kept).
+        #[arg(long, required = true)]
+        data: Vec<PathBuf>,
         /// Per-club match statistics CSV (campeonato-brasileiro-estatisticas-full.csv: shots, shots
         /// on target, possession), joined by match ID; feeds the statistics features.
         #[arg(long)]
@@ -144,11 +160,12 @@ pub enum Command {
         /// A candidate (base-rates, logistic, elo, pi, features-ordered, dixon-coles, stack) or all.
         #[arg(long, default_value = "all")]
         model: String,
-        /// Output CSV `ID,p_home,p_draw,p_away` of the served model (or of --model).
-        #[arg(long)]
+        /// Output CSV `ID,date,home,away,p_home,p_draw,p_away` of the served model (or of --model).
+        #[arg(long, default_value = "backtest/predictions.csv")]
         predictions: PathBuf,
-        /// Output JSON report; REPORT.md, REPORT.calibration.svg and REPORT.rolling-rps.svg go beside it.
-        #[arg(long)]
+        /// The report: JSON, or Markdown when the name ends in .md. The other format and the
+        /// plots (.calibration.svg, .rolling-rps.svg) go beside it under the same stem.
+        #[arg(long, default_value = "backtest/report.json")]
         report: PathBuf,
     },
     /// Write a synthetic league history in the match CSV schema (for benchmarks and tests).

@@ -2,7 +2,10 @@
 //!
 //! `processed/matches.parquet` has one row per match in chronological order with the columns
 //! `id, season, round, date, time, home, away, home_formation, away_formation, home_coach,
-//! away_coach, arena, home_goals, away_goals, home_state, away_state, outcome, source`.
+//! away_coach, arena, home_goals, away_goals, home_state, away_state, outcome, source`, then the
+//! closing 1X2 odds (nullable `Float64`) `pinnacle_home, pinnacle_draw, pinnacle_away,
+//! average_home, average_draw, average_away` and `odds_source` (the raw object they came from).
+//! `id` is null for a match only a source without IDs (football-data.co.uk) knows.
 
 use std::sync::Arc;
 
@@ -12,7 +15,7 @@ use arrow_array::{
 use arrow_schema::{DataType, Field, Schema};
 use bytes::Bytes;
 use chrono::{NaiveDate, NaiveTime};
-use futbr_domain::{History, Match};
+use futbr_domain::{ClosingOdds, History, Match, Odds1x2, Price};
 use futbr_features::{FeatureRow, ALL};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
@@ -65,7 +68,7 @@ fn matches_schema() -> Schema {
     let text = |name: &str, nullable: bool| Field::new(name, DataType::Utf8, nullable);
     let int = |name: &str| Field::new(name, DataType::Int32, false);
     Schema::new(vec![
-        Field::new("id", DataType::UInt64, false),
+        Field::new("id", DataType::UInt64, true),
         int("season"),
         int("round"),
         Field::new("date", DataType::Date32, false),
@@ -83,7 +86,30 @@ fn matches_schema() -> Schema {
         text("away_state", false),
         text("outcome", false),
         text("source", false),
+        Field::new("pinnacle_home", DataType::Float64, true),
+        Field::new("pinnacle_draw", DataType::Float64, true),
+        Field::new("pinnacle_away", DataType::Float64, true),
+        Field::new("average_home", DataType::Float64, true),
+        Field::new("average_draw", DataType::Float64, true),
+        Field::new("average_away", DataType::Float64, true),
+        text("odds_source", true),
     ])
+}
+
+/// The columns of one bookmaker's prices, in the order home, draw, away.
+fn price_columns(
+    ms: &[Match],
+    bookmaker: impl Fn(&ClosingOdds) -> Option<Odds1x2>,
+) -> [ArrayRef; 3] {
+    let column = |pick: fn(&Odds1x2) -> Price| -> ArrayRef {
+        Arc::new(Float64Array::from_iter(ms.iter().map(|m| {
+            m.odds
+                .as_ref()
+                .and_then(&bookmaker)
+                .map(|o| pick(&o).decimal())
+        })))
+    };
+    [column(|o| o.home), column(|o| o.draw), column(|o| o.away)]
 }
 
 /// Encodes a history as `processed/matches.parquet`; `sources` names the file of each source index.
@@ -107,8 +133,15 @@ pub fn matches_to_parquet(history: &History, sources: &[String]) -> Result<Vec<u
         .iter()
         .map(|m| m.time.map(|t| t.format("%H:%M").to_string()))
         .collect();
+    let odds_source_names: Vec<Option<&str>> = history
+        .odds_sources()
+        .iter()
+        .map(|i| i.and_then(|i| sources.get(i)).map(String::as_str))
+        .collect();
+    let [pinnacle_home, pinnacle_draw, pinnacle_away] = price_columns(ms, |o| o.pinnacle);
+    let [average_home, average_draw, average_away] = price_columns(ms, |o| o.average);
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(UInt64Array::from_iter_values(ms.iter().map(|m| m.id))),
+        Arc::new(UInt64Array::from_iter(ms.iter().map(|m| m.id))),
         ints(&|m| m.season),
         ints(&|m| i32::from(m.round)),
         Arc::new(Date32Array::from_iter_values(
@@ -128,6 +161,13 @@ pub fn matches_to_parquet(history: &History, sources: &[String]) -> Result<Vec<u
         strings(&|m| &m.away_state),
         strings(&|m| m.outcome().code()),
         Arc::new(StringArray::from_iter_values(source_names)),
+        pinnacle_home,
+        pinnacle_draw,
+        pinnacle_away,
+        average_home,
+        average_draw,
+        average_away,
+        Arc::new(StringArray::from_iter(odds_source_names)),
     ];
     let batch = RecordBatch::try_new(Arc::new(matches_schema()), columns).map_err(|e| {
         LakeError::Table {
@@ -187,12 +227,54 @@ pub fn matches_from_parquet(key: &str, bytes: Bytes) -> Result<Vec<Match>, LakeE
         let away_goals = typed!("away_goals", Int32Array);
         let home_state = typed!("home_state", StringArray);
         let away_state = typed!("away_state", StringArray);
+        // Tables written before odds were kept have no odds columns: no odds.
+        let price_column = |name: &str| -> Result<Option<&Float64Array>, LakeError> {
+            match batch.column_by_name(name) {
+                None => Ok(None),
+                Some(c) => c
+                    .as_any()
+                    .downcast_ref::<Float64Array>()
+                    .map(Some)
+                    .ok_or_else(|| bad(format!("column {name} has the wrong type"))),
+            }
+        };
+        let book = |prefix: &str| -> Result<[Option<&Float64Array>; 3], LakeError> {
+            Ok([
+                price_column(&format!("{prefix}_home"))?,
+                price_column(&format!("{prefix}_draw"))?,
+                price_column(&format!("{prefix}_away"))?,
+            ])
+        };
+        let (pinnacle, average) = (book("pinnacle")?, book("average")?);
         for i in 0..batch.num_rows() {
             let small = |v: i32, what: &str| {
                 u16::try_from(v).map_err(|_| bad(format!("row {i}: {what} {v} out of range")))
             };
+            let odds_of =
+                |columns: &[Option<&Float64Array>; 3]| -> Result<Option<Odds1x2>, LakeError> {
+                    let mut prices = [None; 3];
+                    for (k, column) in columns.iter().enumerate() {
+                        let Some(column) = column.filter(|c| !c.is_null(i)) else {
+                            return Ok(None);
+                        };
+                        let value = column.value(i);
+                        prices[k] = Some(
+                            Price::from_thousandths((value * 1000.0).round() as u32).ok_or_else(
+                                || bad(format!("row {i}: price {value} out of range")),
+                            )?,
+                        );
+                    }
+                    let [Some(home), Some(draw), Some(away)] = prices else {
+                        return Ok(None);
+                    };
+                    Ok(Some(Odds1x2 { home, draw, away }))
+                };
+            let odds = ClosingOdds {
+                pinnacle: odds_of(&pinnacle)?,
+                average: odds_of(&average)?,
+            };
             out.push(Match {
-                id: id.value(i),
+                id: (!id.is_null(i)).then(|| id.value(i)),
                 season: season.value(i),
                 round: small(round.value(i), "round")?,
                 date: from_date32(date.value(i)),
@@ -208,6 +290,7 @@ pub fn matches_from_parquet(key: &str, bytes: Bytes) -> Result<Vec<Match>, LakeE
                 away_goals: small(away_goals.value(i), "away_goals")?,
                 home_state: intern(home_state.value(i)),
                 away_state: intern(away_state.value(i)),
+                odds: (!odds.is_empty()).then_some(odds),
             });
         }
     }
@@ -229,7 +312,7 @@ pub fn features_to_parquet(matches: &[Match], rows: &[FeatureRow]) -> Result<Vec
         )));
     }
     let mut fields = vec![
-        Field::new("id", DataType::UInt64, false),
+        Field::new("id", DataType::UInt64, true),
         Field::new("date", DataType::Date32, false),
         Field::new("season", DataType::Int32, false),
         Field::new("home", DataType::Utf8, false),
@@ -239,7 +322,7 @@ pub fn features_to_parquet(matches: &[Match], rows: &[FeatureRow]) -> Result<Vec
         Field::new("outcome", DataType::Utf8, false),
     ];
     let mut columns: Vec<ArrayRef> = vec![
-        Arc::new(UInt64Array::from_iter_values(matches.iter().map(|m| m.id))),
+        Arc::new(UInt64Array::from_iter(matches.iter().map(|m| m.id))),
         Arc::new(Date32Array::from_iter_values(
             matches.iter().map(|m| date32(m.date)),
         )),

@@ -88,10 +88,12 @@ pub fn shin(odds: &Odds) -> Option<Probs> {
     Some(p.map(|v| v / sum))
 }
 
-/// The closing odds of a match, when its source had them.
+/// The closing odds of a match, when its source had them: Pinnacle's (the sharpest book), else
+/// the market average.
 pub fn closing_odds(m: &Match) -> Option<Odds> {
-    let _ = m;
-    None
+    let odds = m.odds?;
+    let prices = odds.pinnacle.or(odds.average)?;
+    Some([prices.home, prices.draw, prices.away].map(|p| p.decimal()))
 }
 
 /// Tunable constants of the market ratings. Ratings are on the Elo scale (400 points: ten to one).

@@ -6,6 +6,8 @@
 //! container all run the same code.
 
 pub mod bootstrap;
+pub mod clubs;
+pub mod conflicts;
 pub mod online;
 pub mod orchestrate;
 pub mod process;
@@ -49,6 +51,8 @@ pub enum PipelineError {
     },
     #[error("the lake has no input in raw/: add files with `futbr ingest FILE` or start with `--bootstrap SRC`")]
     NoInput,
+    #[error("bad club table: {0}")]
+    ClubTable(String),
     #[error("no valid match in any input file of raw/ (see {report})")]
     NoValidMatch { report: String },
 }
