@@ -123,14 +123,14 @@ impl Default for MarketRatingsConfig {
     fn default() -> Self {
         MarketRatingsConfig {
             newcomer: 1450.0,
-            k_market: 40.0,
-            k_result_priced: 0.0,
+            k_market: 130.0,
+            k_result_priced: 5.0,
             k_result: 20.0,
             home_advantage: 60.0,
             k_home: 1.0,
             break_regression: 0.2,
             break_days: 60,
-            devig: Devig::Shin,
+            devig: Devig::Proportional,
         }
     }
 }
