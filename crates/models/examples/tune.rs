@@ -50,20 +50,21 @@ fn main() {
         .collect();
     let from = NaiveDate::from_ymd_opt(2019, 1, 1).expect("date");
     let to = NaiveDate::from_ymd_opt(2021, 12, 31);
-    let scores_on = |matches: &[Match], engine: EngineConfig, hyper: Hyper, candidate: Candidate| {
-        let config = BacktestConfig {
-            test_from: from,
-            test_to: to,
-            candidates: vec![candidate],
-            hyper,
-            engine,
-            stats: None,
+    let scores_on =
+        |matches: &[Match], engine: EngineConfig, hyper: Hyper, candidate: Candidate| {
+            let config = BacktestConfig {
+                test_from: from,
+                test_to: to,
+                candidates: vec![candidate],
+                hyper,
+                engine,
+                stats: None,
+            };
+            let result = run_backtest(matches, &config, &|_, _, _| {}).expect("backtest");
+            report::build(&result, matches, &hyper, 0.0).candidates[0]
+                .overall
+                .clone()
         };
-        let result = run_backtest(matches, &config, &|_, _, _| {}).expect("backtest");
-        report::build(&result, matches, &hyper, 0.0).candidates[0]
-            .overall
-            .clone()
-    };
     let rps = |engine: EngineConfig, hyper: Hyper, candidate: Candidate| -> f64 {
         scores_on(matches, engine, hyper, candidate).rps
     };
@@ -72,8 +73,16 @@ fn main() {
             market: config,
             ..Hyper::default()
         };
-        let s = scores_on(matches, EngineConfig::default(), hyper, Candidate::MarketElo);
-        format!("RPS {:.5}, ECE {:.4} (classwise {:.4})", s.rps, s.ece, s.ece_classwise)
+        let s = scores_on(
+            matches,
+            EngineConfig::default(),
+            hyper,
+            Candidate::MarketElo,
+        );
+        format!(
+            "RPS {:.5}, ECE {:.4} (classwise {:.4})",
+            s.rps, s.ece, s.ece_classwise
+        )
     };
     let base = EngineConfig::default();
     println!("validation window 2019-01-01 to 2021-12-31, walk-forward RPS (lower is better)");

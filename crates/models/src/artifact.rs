@@ -11,8 +11,8 @@ use crate::backtest::{walk_forward, Progress};
 use crate::candidates::{
     fit, fit_combiner, outcome_index, stack_inputs, Candidate, Fitted, Hyper, PreMatch, Training,
 };
-use crate::market::{self, MarketRatings};
 use crate::glm::Design;
+use crate::market::{self, MarketRatings};
 use crate::{ModelError, Probs};
 
 /// Version of the artifact format; a reader refuses any other.

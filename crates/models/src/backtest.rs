@@ -12,8 +12,8 @@ use serde::Serialize;
 use crate::candidates::{
     fit, fit_combiner, outcome_index, stack_inputs, Candidate, Fitted, Hyper, PreMatch, Training,
 };
-use crate::market;
 use crate::glm::{Design, Multinomial};
+use crate::market;
 use crate::{ModelError, Probs};
 
 /// What to backtest.

@@ -50,9 +50,10 @@ impl Candidate {
     ];
 
     /// The candidate a deployment serves unless told otherwise: the best walk-forward RPS on the
-    /// 2019–2021 validation window, before the 2022–2024 test window (elo 0.2061, stack 0.2063,
-    /// pi 0.2065, dixon-coles 0.2065; `examples/tune.rs`).
-    pub const SERVED_BY_DEFAULT: Candidate = Candidate::Elo;
+    /// 2019–2021 validation window, before the 2022–2024 test window (market-elo 0.2021 with
+    /// closing odds, elo 0.2061, stack 0.2063; `examples/tune.rs`). On a lake without odds its
+    /// market ratings are a results Elo (0.2060 there, elo 0.2061), so one default serves both.
+    pub const SERVED_BY_DEFAULT: Candidate = Candidate::MarketElo;
 
     /// The models the stack combines.
     pub const STACK_BASES: [Candidate; 5] = [

@@ -268,7 +268,10 @@ mod tests {
     fn proportional_by_hand() {
         // 1/2 + 1/3.5 + 1/4 = 1/2 + 2/7 + 1/4 = 29/28; so 14/29, 8/29, 7/29.
         let p = proportional(&[2.0, 3.5, 4.0]).unwrap();
-        assert!(close(&p, &[14.0 / 29.0, 8.0 / 29.0, 7.0 / 29.0], 1e-15), "{p:?}");
+        assert!(
+            close(&p, &[14.0 / 29.0, 8.0 / 29.0, 7.0 / 29.0], 1e-15),
+            "{p:?}"
+        );
         // A fair book is left as it is.
         let p = proportional(&[3.0, 3.0, 3.0]).unwrap();
         assert!(close(&p, &[1.0 / 3.0; 3], 1e-15));
@@ -280,13 +283,21 @@ mod tests {
         // (2.0, 3.5, 4.0): z = 0.0178913117703045, p = below.
         let p = shin(&[2.0, 3.5, 4.0]).unwrap();
         assert!(
-            close(&p, &[0.486733634762945, 0.274328396122804, 0.238937969114251], 1e-12),
+            close(
+                &p,
+                &[0.486733634762945, 0.274328396122804, 0.238937969114251],
+                1e-12
+            ),
             "{p:?}"
         );
         // (1.25, 6, 12): a strong favourite; z = 0.0259634908813402.
         let p = shin(&[1.25, 6.0, 12.0]).unwrap();
         assert!(
-            close(&p, &[0.777841378478391, 0.152013773842551, 0.070144847679058], 1e-12),
+            close(
+                &p,
+                &[0.777841378478391, 0.152013773842551, 0.070144847679058],
+                1e-12
+            ),
             "{p:?}"
         );
         // The favourite–long-shot bias: Shin gives the favourite more than proportional does,
@@ -294,7 +305,11 @@ mod tests {
         let q = proportional(&[1.25, 6.0, 12.0]).unwrap();
         assert!(p[0] > q[0] && p[2] < q[2]);
         // Symmetric odds stay symmetric; an exchange-like book without margin is normalised.
-        assert!(close(&shin(&[2.9, 2.9, 2.9]).unwrap(), &[1.0 / 3.0; 3], 1e-12));
+        assert!(close(
+            &shin(&[2.9, 2.9, 2.9]).unwrap(),
+            &[1.0 / 3.0; 3],
+            1e-12
+        ));
         assert!(close(
             &shin(&[2.0, 4.0, 4.2]).unwrap(),
             &proportional(&[2.0, 4.0, 4.2]).unwrap(),
@@ -340,7 +355,11 @@ mod tests {
         // The first match of two newcomers: only the home advantage.
         assert_eq!(diffs[0], config.home_advantage);
         // Every result moves the two clubs by the same amount in opposite directions.
-        let total: f64 = state.clubs.values().map(|c| c.rating - config.newcomer).sum();
+        let total: f64 = state
+            .clubs
+            .values()
+            .map(|c| c.rating - config.newcomer)
+            .sum();
         assert!(total.abs() < 1e-6, "{total}");
         // And winners rise: the club with most points has a rating above the one with fewest.
         let mut points: BTreeMap<&str, u32> = BTreeMap::new();
@@ -396,7 +415,11 @@ mod tests {
             .collect();
         let last = matches.last().unwrap().date;
         let cut = matches.partition_point(|m| m.date < last);
-        let (_, state) = walk(&matches[..cut], &odds[..cut], MarketRatingsConfig::default());
+        let (_, state) = walk(
+            &matches[..cut],
+            &odds[..cut],
+            MarketRatingsConfig::default(),
+        );
         let (diffs, _) = walk(&matches, &odds, MarketRatingsConfig::default());
         for k in cut..matches.len() {
             let m = &matches[k];

@@ -115,15 +115,13 @@ pub fn build(
     let candidates: Vec<CandidateReport> = backtest
         .runs
         .iter()
-        .map(|run| {
-            CandidateReport {
-                name: run.candidate.name().to_string(),
-                overall: score(&run.predictions, &outcomes),
-                per_season: per_season(&run.predictions, &outcomes, &seasons),
-                calibration: top_label_calibration(&run.predictions, &outcomes).0,
-                seconds: run.seconds,
-                fits: run.fits,
-            }
+        .map(|run| CandidateReport {
+            name: run.candidate.name().to_string(),
+            overall: score(&run.predictions, &outcomes),
+            per_season: per_season(&run.predictions, &outcomes, &seasons),
+            calibration: top_label_calibration(&run.predictions, &outcomes).0,
+            seconds: run.seconds,
+            fits: run.fits,
         })
         .collect();
     let best = |filter: &dyn Fn(&CandidateReport) -> bool| {
@@ -222,9 +220,8 @@ fn against_market(
     }
     let outcomes: Vec<usize> = priced.iter().map(|&(k, _)| outcomes[k]).collect();
     let seasons: Vec<i32> = priced.iter().map(|&(k, _)| seasons[k]).collect();
-    let rps_of = |p: &[Probs]| -> Vec<f64> {
-        p.iter().zip(&outcomes).map(|(p, &o)| rps(p, o)).collect()
-    };
+    let rps_of =
+        |p: &[Probs]| -> Vec<f64> { p.iter().zip(&outcomes).map(|(p, &o)| rps(p, o)).collect() };
     let mut references = Vec::new();
     let mut versus = Vec::new();
     for devig in Devig::ALL {
@@ -548,4 +545,116 @@ pub fn rolling_rps_svg(
         root.present().map_err(plot_error)?;
     }
     Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backtest::CandidateRun;
+    use chrono::NaiveDate;
+    use futbr_domain::{ClosingOdds, Odds1x2, Price};
+
+    fn game(day: u32, goals: (u16, u16), odds: Option<[u32; 3]>) -> Match {
+        let empty: std::sync::Arc<str> = "".into();
+        let price = |t: u32| Price::from_thousandths(t).unwrap();
+        Match {
+            id: Some(u64::from(day)),
+            season: 2024,
+            round: 1,
+            date: NaiveDate::from_ymd_opt(2024, 5, day).unwrap(),
+            time: None,
+            home: format!("Home {day}").into(),
+            away: format!("Away {day}").into(),
+            home_formation: None,
+            away_formation: None,
+            home_coach: empty.clone(),
+            away_coach: empty.clone(),
+            arena: empty.clone(),
+            home_goals: goals.0,
+            away_goals: goals.1,
+            home_state: empty.clone(),
+            away_state: empty,
+            odds: odds.map(|[h, d, a]| ClosingOdds {
+                pinnacle: Some(Odds1x2 {
+                    home: price(h),
+                    draw: price(d),
+                    away: price(a),
+                }),
+                average: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn the_market_is_scored_on_the_priced_matches_and_each_model_paired_with_it() {
+        // Four test matches, three priced. Odds 2 / 4 / 4 have no margin: the market says
+        // (0.5, 0.25, 0.25) under either de-vig method.
+        let matches = vec![
+            game(1, (1, 0), Some([2000, 4000, 4000])),
+            game(2, (0, 0), Some([2000, 4000, 4000])),
+            game(3, (0, 2), None),
+            game(4, (0, 1), Some([2000, 4000, 4000])),
+        ];
+        let flat = [1.0 / 3.0; 3];
+        let backtest = Backtest {
+            test: vec![0, 1, 2, 3],
+            runs: vec![CandidateRun {
+                candidate: Candidate::BaseRates,
+                predictions: vec![flat; 4],
+                seconds: 0.0,
+                fits: 1,
+                last_fit: None,
+            }],
+            feature_seconds: 0.0,
+        };
+        let report = build(&backtest, &matches, &Hyper::default(), 0.0);
+        assert_eq!(report.market.len(), 2);
+        // Market RPS by hand: home win ((0.5−1)² + (0.75−1)²)/2 = 0.15625; draw (0.25 + 0.0625)/2
+        // = 0.15625; away win (0.25 + 0.5625)/2 = 0.40625. Mean 0.71875/3.
+        let market_rps = 0.71875 / 3.0;
+        for m in &report.market {
+            assert_eq!(m.matches, 3);
+            assert!(
+                (m.overall.rps - market_rps).abs() < 1e-12,
+                "{}",
+                m.overall.rps
+            );
+        }
+        // The flat model on the same three: home win (4/9 + 1/9)/2, draw (1/9 + 1/9)/2, away win
+        // (1/9 + 4/9)/2: mean (5/18 + 1/9 + 5/18)/3 = 2/9.
+        let versus = &report.versus_market[0];
+        assert_eq!(versus.matches, 3);
+        assert!((versus.candidate_rps - 2.0 / 9.0).abs() < 1e-12);
+        assert!((versus.rps_difference - (2.0 / 9.0 - market_rps)).abs() < 1e-12);
+        assert!(
+            versus.ci95_low < versus.rps_difference && versus.rps_difference < versus.ci95_high
+        );
+        // The model is still scored on all four.
+        assert_eq!(report.candidates[0].overall.matches, 4);
+        let md = markdown(&report);
+        assert!(
+            md.contains("scored on the 3 of 4 test matches that had them"),
+            "{md}"
+        );
+        assert!(md.contains("| *market (shin)* (reference) |"));
+    }
+
+    #[test]
+    fn a_window_without_odds_has_no_market_rows() {
+        let matches = vec![game(1, (1, 0), None), game(2, (0, 0), None)];
+        let backtest = Backtest {
+            test: vec![0, 1],
+            runs: vec![CandidateRun {
+                candidate: Candidate::BaseRates,
+                predictions: vec![[0.4, 0.3, 0.3]; 2],
+                seconds: 0.0,
+                fits: 1,
+                last_fit: None,
+            }],
+            feature_seconds: 0.0,
+        };
+        let report = build(&backtest, &matches, &Hyper::default(), 0.0);
+        assert!(report.market.is_empty() && report.versus_market.is_empty());
+        assert!(!markdown(&report).contains("market"));
+    }
 }

@@ -1,9 +1,9 @@
 //! The walk-forward backtest on real and synthetic leagues: no leakage, determinism, generality.
 
 use chrono::NaiveDate;
+use futbr_domain::history::SourceFile;
 use futbr_domain::synthetic::{csv_bytes, LeagueShape};
 use futbr_domain::validate::{validate_csv, ValidateOptions};
-use futbr_domain::history::SourceFile;
 use futbr_domain::{ClosingOdds, History, Match, Odds1x2};
 use futbr_features::EngineConfig;
 use futbr_models::artifact::ModelArtifact;
@@ -298,7 +298,10 @@ fn the_market_candidate_serves_a_fixture_whose_odds_are_not_out() {
             ..fixture
         })
         .unwrap();
-    assert_ne!(p, swapped, "the clubs' ratings and the home advantage matter");
+    assert_ne!(
+        p, swapped,
+        "the clubs' ratings and the home advantage matter"
+    );
 
     // On a lake without odds (the Brazilian file alone) it still trains and answers: its ratings
     // are then a results Elo.
