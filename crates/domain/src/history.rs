@@ -14,7 +14,8 @@
 //!   upload first;
 //! - a **different score**: a conflict. The later row is quarantined (both values, files and
 //!   lines named) and the known result stays, unless the later file is a correction
-//!   ([`SourceFile::corrects`]), whose score then replaces it and is recorded.
+//!   ([`SourceFile::corrects`]), whose score then replaces the known score (and nothing else
+//!   of the known record), recorded in [`MergeSummary::corrections`].
 //!
 //! Season rule: seasons are derived from the data, not from calendar years. In date order, a new
 //! season starts at a match day that comes at least [`SEASON_BREAK_DAYS`] days after the previous
@@ -224,6 +225,22 @@ impl History {
                         continue;
                     }
                     summary.corrections.push(conflict);
+                    // A correction replaces the score (read from the known record's side) and
+                    // nothing else the known record holds; it adds odds it carries.
+                    let known = &mut matches[at];
+                    (known.home_goals, known.away_goals) = if known.home == m.home {
+                        (m.home_goals, m.away_goals)
+                    } else {
+                        (m.away_goals, m.home_goals)
+                    };
+                    if m.odds.is_some() {
+                        known.odds = m.odds.map(|new| match known.odds {
+                            Some(old) => new.or(old),
+                            None => new,
+                        });
+                        odds_sources[at] = Some(file_index);
+                    }
+                    continue;
                 }
                 let old = &matches[at];
                 let odds = match (m.odds, old.odds) {

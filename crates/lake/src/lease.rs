@@ -52,6 +52,15 @@ impl Lake {
         Ok(Some((record, info.etag)))
     }
 
+    /// The live lease, if a run holds one now (an expired lease counts as none).
+    pub async fn lease_holder(&self) -> Result<Option<LeaseRecord>, LakeError> {
+        Ok(self
+            .lease_record()
+            .await?
+            .map(|(record, _)| record)
+            .filter(|r| r.expires_at > Utc::now()))
+    }
+
     /// Tries to take the run lease for `run_id` for `ttl`.
     pub async fn acquire_lease(
         &self,

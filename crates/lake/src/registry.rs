@@ -8,6 +8,7 @@
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, Utc};
 use futbr_models::metrics::Scores;
+use futbr_models::{Candidate, Hyper};
 use serde::{Deserialize, Serialize};
 
 use crate::{keys, Lake, LakeError};
@@ -38,9 +39,10 @@ pub struct Manifest {
     pub created_at: DateTime<Utc>,
     /// The run that trained it.
     pub run_id: String,
-    /// The candidate (model kind) and its hyper-parameters: the recipe.
-    pub candidate: String,
-    pub hyper: serde_json::Value,
+    /// The candidate (model kind) and its hyper-parameters: the recipe. Typed, so a manifest
+    /// whose recipe this build cannot read fails to load instead of being scored with defaults.
+    pub candidate: Candidate,
+    pub hyper: Hyper,
     pub code_version: String,
     /// Lineage: the raw objects the processed data came from.
     pub inputs: Vec<InputObject>,
@@ -61,6 +63,13 @@ pub struct Champion {
     /// Why it became champion (gate decision, forced, rollback).
     pub reason: String,
 }
+
+/// A version's served model artifact.
+pub const MODEL_FILE: &str = "model.json";
+/// A version's evaluation (backtest) report.
+pub const REPORT_FILE: &str = "backtest.json";
+/// A version's logistic model on the original system's 16 features, trained with it.
+pub const ORIGINAL_FILE: &str = "original.json";
 
 /// Key of a version's file.
 pub fn version_key(version: &str, file: &str) -> String {
@@ -101,8 +110,22 @@ impl<'a> Registry<'a> {
         artifact: Bytes,
         report: Bytes,
     ) -> Result<(), LakeError> {
+        self.publish_files(
+            manifest,
+            vec![(MODEL_FILE, artifact), (REPORT_FILE, report)],
+        )
+        .await
+    }
+
+    /// Publishes a version from its files (at least [`MODEL_FILE`] and [`REPORT_FILE`]; also
+    /// [`ORIGINAL_FILE`] when trained), each create-only, then the manifest, which makes it visible.
+    pub async fn publish_files(
+        &self,
+        manifest: &Manifest,
+        files: Vec<(&str, Bytes)>,
+    ) -> Result<(), LakeError> {
         let v = &manifest.version;
-        for (file, bytes) in [("model.json", artifact), ("backtest.json", report)] {
+        for (file, bytes) in files {
             let key = version_key(v, file);
             if !self.lake.put_if_absent(&key, bytes).await? {
                 return Err(LakeError::Table {
@@ -147,12 +170,20 @@ impl<'a> Registry<'a> {
 
     /// The artifact bytes of one version.
     pub async fn artifact(&self, version: &str) -> Result<Bytes, LakeError> {
-        self.lake.get(&version_key(version, "model.json")).await
+        self.lake.get(&version_key(version, MODEL_FILE)).await
+    }
+
+    /// The artifact of the version's model on the original system's 16 features (serving the
+    /// original `POST /predict` contract), if the version has one.
+    pub async fn original_artifact(&self, version: &str) -> Result<Option<Bytes>, LakeError> {
+        self.lake
+            .get_opt(&version_key(version, ORIGINAL_FILE))
+            .await
     }
 
     /// The backtest report bytes of one version.
     pub async fn report(&self, version: &str) -> Result<Bytes, LakeError> {
-        self.lake.get(&version_key(version, "backtest.json")).await
+        self.lake.get(&version_key(version, REPORT_FILE)).await
     }
 
     /// The current champion, if any.
@@ -163,6 +194,23 @@ impl<'a> Registry<'a> {
                 .map(Some)
                 .map_err(|e| json_error(keys::CHAMPION, e)),
         }
+    }
+
+    /// The current champion with the ETag of the pointer object it was read from.
+    pub async fn champion_with_etag(
+        &self,
+    ) -> Result<Option<(Champion, Option<String>)>, LakeError> {
+        match self.lake.get_with_etag(keys::CHAMPION).await? {
+            None => Ok(None),
+            Some((bytes, etag)) => serde_json::from_slice(&bytes)
+                .map(|c| Some((c, etag)))
+                .map_err(|e| json_error(keys::CHAMPION, e)),
+        }
+    }
+
+    /// The ETag of the champion pointer, without reading it (cheap change detection).
+    pub async fn champion_etag(&self) -> Result<Option<String>, LakeError> {
+        Ok(self.lake.head(keys::CHAMPION).await?.and_then(|o| o.etag))
     }
 
     /// Makes `version` (which must be published) the champion; the current one becomes `previous`.

@@ -380,6 +380,54 @@ mod tests {
     }
 
     #[test]
+    fn closing_odds_and_their_source_survive_a_round_trip_as_nullable_columns() {
+        let br = "ID,rodata,data,mandante,visitante,mandante_Placar,visitante_Placar\n1,1,04/05/2024,Flamengo,Vasco,2,1\n2,1,04/05/2024,Santos,Bahia,0,0\n";
+        let fd = "Country,League,Season,Date,Time,Home,Away,HG,AG,Res,PSCH,PSCD,PSCA,AvgCH,AvgCD,AvgCA\nBrazil,Serie A,2024,05/05/2024,00:30,Flamengo RJ,Vasco,2,1,H,1.655,3.9,5.5,1.6,3.8,5.2\n";
+        let options = ValidateOptions::with_shipped_clubs();
+        let files = [("raw/br.csv", br), ("raw/fd.csv", fd)].map(|(name, text)| {
+            let v = validate_csv(name, text.as_bytes(), &options);
+            assert_eq!(v.report.exit_code(), 0, "{:?}", v.report);
+            futbr_domain::history::SourceFile {
+                name: name.into(),
+                matches: v.matches,
+                lines: v.lines,
+                corrects: false,
+            }
+        });
+        let (history, summary) = History::merge_sources(files.to_vec());
+        assert_eq!((history.len(), summary.combined), (2, 1));
+        let names = ["raw/br.csv".to_string(), "raw/fd.csv".to_string()];
+        let bytes = matches_to_parquet(&history, &names).unwrap();
+        let back = matches_from_parquet("m.parquet", Bytes::from(bytes.clone())).unwrap();
+        assert_eq!(back, history.matches());
+        let flamengo = back.iter().find(|m| &*m.home == "Flamengo").unwrap();
+        let pinnacle = flamengo.odds.unwrap().pinnacle.unwrap();
+        assert_eq!(pinnacle.home.thousandths(), 1655);
+        assert!(back
+            .iter()
+            .find(|m| &*m.home == "Santos")
+            .unwrap()
+            .odds
+            .is_none());
+        let batch = &read_parquet("m.parquet", Bytes::from(bytes)).unwrap()[0];
+        for name in ["id", "pinnacle_home", "average_away", "odds_source"] {
+            assert!(
+                batch.schema().field_with_name(name).unwrap().is_nullable(),
+                "{name}"
+            );
+        }
+        let source = batch
+            .column_by_name("odds_source")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap();
+        let flamengo_row = back.iter().position(|m| &*m.home == "Flamengo").unwrap();
+        assert_eq!(source.value(flamengo_row), "raw/fd.csv");
+        assert!(source.is_null(1 - flamengo_row));
+    }
+
+    #[test]
     fn garbage_is_a_clear_error() {
         let err =
             matches_from_parquet("m.parquet", Bytes::from_static(b"not parquet")).unwrap_err();

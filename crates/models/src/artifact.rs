@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 use futbr_domain::Match;
-use futbr_features::{batch_features, EngineConfig, FeatureEngine, Fixture, ALL};
+use futbr_features::{batch_features, EngineConfig, FeatureEngine, FeatureRow, Fixture, ALL};
 use serde::{Deserialize, Serialize};
 
 use crate::backtest::{walk_forward, Progress};
@@ -126,6 +126,15 @@ impl ModelArtifact {
 
     /// Probabilities (home, draw, away) for a fixture after the training window.
     pub fn predict(&self, fixture: &Fixture) -> Result<Probs, ModelError> {
+        self.predict_with_features(fixture).map(|(p, _)| p)
+    }
+
+    /// Probabilities (home, draw, away) for a fixture after the training window, with the
+    /// fixture's pre-match features (to show why).
+    pub fn predict_with_features(
+        &self,
+        fixture: &Fixture,
+    ) -> Result<(Probs, FeatureRow), ModelError> {
         let row = self.engine.features(fixture)?;
         let market = match (&self.market, self.candidate.uses_market()) {
             (Some(ratings), _) => ratings.difference(fixture.home, fixture.away, fixture.date),
@@ -137,11 +146,12 @@ impl ModelArtifact {
                 )))
             }
         };
-        Ok(crate::report::normalised(&self.model.predict(&PreMatch {
+        let p = crate::report::normalised(&self.model.predict(&PreMatch {
             fixture,
             row: &row,
             market,
-        })))
+        }));
+        Ok((p, row))
     }
 
     pub fn to_json(&self) -> Vec<u8> {

@@ -8,11 +8,13 @@
 pub mod bootstrap;
 pub mod clubs;
 pub mod conflicts;
+pub mod feed;
 pub mod online;
 pub mod orchestrate;
 pub mod process;
 pub mod promote;
 pub mod runs;
+pub mod serving;
 pub mod train;
 pub mod watch;
 
@@ -53,6 +55,8 @@ pub enum PipelineError {
     NoInput,
     #[error("bad club table: {0}")]
     ClubTable(String),
+    #[error("nothing to roll back to: {0}")]
+    NothingToRollBack(String),
     #[error("no valid match in any input file of raw/ (see {report})")]
     NoValidMatch { report: String },
 }

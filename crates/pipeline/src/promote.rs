@@ -2,7 +2,6 @@
 
 use futbr_lake::registry::Registry;
 use futbr_lake::{keys, tables, Lake};
-use futbr_models::{Candidate, Hyper};
 
 use crate::runs::GateDecision;
 use crate::{sha256_hex, train, PipelineError};
@@ -71,12 +70,8 @@ pub async fn promote(
             // champion's score there is the challenger's.
             eval.scores.rps
         } else {
-            let candidate =
-                Candidate::parse(&cm.candidate).ok_or_else(|| PipelineError::Corrupt {
-                    key: cm.version.clone(),
-                    reason: format!("unknown candidate {}", cm.candidate),
-                })?;
-            let hyper: Hyper = serde_json::from_value(cm.hyper.clone()).unwrap_or_default();
+            // The manifest's recipe is typed: an unreadable one failed when it was loaded.
+            let (candidate, hyper) = (cm.candidate, cm.hyper);
             // Decoded only here: the same bytes whose hash was just checked.
             let matches = tables::matches_from_parquet(keys::MATCHES, table)?;
             let from = eval.from;
@@ -113,4 +108,31 @@ pub async fn promote(
             .await?;
     }
     Ok(decision)
+}
+
+/// Makes a published version the champion by hand, without the gate.
+pub async fn promote_by_hand(
+    lake: &Lake,
+    version: &str,
+    reason: &str,
+) -> Result<futbr_lake::registry::Champion, PipelineError> {
+    Ok(Registry::new(lake).set_champion(version, reason).await?)
+}
+
+/// Makes the champion's previous version the champion again.
+pub async fn rollback(lake: &Lake) -> Result<futbr_lake::registry::Champion, PipelineError> {
+    let registry = Registry::new(lake);
+    let current = registry
+        .champion()
+        .await?
+        .ok_or_else(|| PipelineError::NothingToRollBack("there is no champion".into()))?;
+    let previous = current.previous.clone().ok_or_else(|| {
+        PipelineError::NothingToRollBack(format!(
+            "champion {} has no previous version",
+            current.version
+        ))
+    })?;
+    Ok(registry
+        .set_champion(&previous, &format!("rollback from {}", current.version))
+        .await?)
 }
