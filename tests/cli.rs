@@ -131,6 +131,20 @@ fn process_bootstraps_the_real_file_into_8785_matches() {
         "--date",
         "2024-04-13",
     ]);
+    // A club without history is refused unless the caller says it is new.
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--new-club"));
+    let o = futbr(&[
+        "features",
+        "--lake",
+        lake.to_str().unwrap(),
+        "Clube Novo",
+        "bahia",
+        "--date",
+        "2024-04-13",
+        "--new-club",
+    ]);
+    assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("cold-start priors"));
 
     // A second process on the same lake changes nothing in raw/.
@@ -417,7 +431,7 @@ fn backtest_writes_reproducible_predictions_and_a_report() {
         "--report",
         "/dev/null",
     ]);
-    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown model"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown candidate \"xgboost\""));
 }
 
 #[test]
@@ -481,7 +495,7 @@ fn the_loop_runs_the_same_on_a_real_s3_compatible_server() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let p: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(p["model"], second["champion_after"]);
+    assert_eq!(p["model"]["version"], second["champion_after"]);
     let o = futbr(&["models", "list", "--lake", &lake]);
     assert_eq!(stdout(&o).lines().count(), 2);
 }
