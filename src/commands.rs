@@ -356,11 +356,14 @@ async fn features(lake: LakeArgs, fixture: FixtureArgs) -> Result<ExitCode> {
     let matches = futbr_pipeline::online::load_matches(&lake)
         .await
         .context("no processed matches in the lake: run `futbr process` first")?;
-    let directory = futbr_domain::clubs::ClubDirectory::new(
+    let mut directory = futbr_domain::clubs::ClubDirectory::new(
         matches
             .iter()
             .flat_map(|m| [m.home.clone(), m.away.clone()]),
     );
+    futbr_pipeline::clubs::load_or_shipped(&lake)
+        .await
+        .add_aliases_to(&mut directory);
     let resolve = |typed: &str| -> Result<String> {
         match directory.resolve(typed) {
             Ok(club) => Ok(club.to_string()),

@@ -199,3 +199,43 @@ fn backtest_merges_repeated_data_writes_into_backtest_and_keeps_md_and_json_apar
         text(&o)
     );
 }
+
+#[test]
+fn predict_takes_the_other_sources_spelling_of_a_club() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let lake = lake.to_str().unwrap();
+    let full = shared_data(FULL);
+    let o = futbr_in(
+        dir.path(),
+        &[
+            "pipeline",
+            "run",
+            "--lake",
+            lake,
+            "--bootstrap",
+            full.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = futbr_in(
+        dir.path(),
+        &[
+            "predict",
+            "--lake",
+            lake,
+            "Flamengo RJ",
+            "Sport Recife",
+            "--date",
+            "2025-04-06",
+            "--json",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let answer: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let shown = answer.to_string();
+    assert!(
+        shown.contains("\"Flamengo\"") && shown.contains("\"Sport\""),
+        "{shown}"
+    );
+}

@@ -5,6 +5,10 @@
 //! set's. It ships with the project (`data/clubs.csv`: `club,state,aliases` with aliases separated
 //! by `|`) and a lake may extend it with a file of the same format (`config/clubs.csv`).
 //!
+//! Built on [`crate::clubs`]: spellings are compared by their [`fold`]ed form and the closest
+//! names reported are [`ClubDirectory::closest`]'s, the same the CLI and the API give for a
+//! typed name ([`ClubTable::add_aliases_to`] puts the table's spellings into such a directory).
+//!
 //! Resolving a name (see [`ClubTable::resolve`]):
 //! - a known spelling, compared case-, accent- and punctuation-insensitively (`botafogo rj` is
 //!   `Botafogo-RJ`), gives its canonical club;
@@ -17,6 +21,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
+use crate::clubs::{fold, ClubDirectory};
 use crate::matches::Team;
 
 /// The table that ships with the project.
@@ -57,6 +62,8 @@ pub struct ClubTable {
     clubs: Vec<Club>,
     /// Folded spelling → index in `clubs`.
     spellings: FxHashMap<String, usize>,
+    /// Every spelling as written (canonical names included) → index in `clubs`, in the order added.
+    written: Vec<(String, usize)>,
 }
 
 impl ClubTable {
@@ -118,6 +125,7 @@ impl ClubTable {
                         state: get(state_at).into(),
                     });
                     next.spellings.insert(fold(name), next.clubs.len() - 1);
+                    next.written.push((name.to_string(), next.clubs.len() - 1));
                     next.clubs.len() - 1
                 }
             };
@@ -139,6 +147,7 @@ impl ClubTable {
                     Some(_) => {}
                     None => {
                         next.spellings.insert(fold(alias), index);
+                        next.written.push((alias.to_string(), index));
                     }
                 }
             }
@@ -158,7 +167,8 @@ impl ClubTable {
         self.spellings.get(&fold(name)).map(|&i| &self.clubs[i])
     }
 
-    /// Resolves a name as the module docs describe.
+    /// Resolves a name as the module docs describe. A near miss lists the closest known clubs
+    /// as [`ClubDirectory::closest`] ranks them.
     pub fn resolve(&self, name: &str) -> Resolution {
         if let Some(club) = self.known(name) {
             return Resolution::Known(club.name.clone());
@@ -178,41 +188,26 @@ impl ClubTable {
             return Resolution::New;
         }
         near.sort();
-        Resolution::NearMiss(near.into_iter().take(3).map(|(_, c)| c.clone()).collect())
+        let mut directory = self.directory();
+        self.add_aliases_to(&mut directory);
+        let mut closest = directory.closest(name, 3);
+        if closest.is_empty() {
+            closest = near.into_iter().take(3).map(|(_, c)| c.clone()).collect();
+        }
+        Resolution::NearMiss(closest)
     }
-}
 
-/// Case-, accent- and punctuation-insensitive form of a name: lower case, Latin accents
-/// removed, every run of spaces, `-`, `.`, `_` or `/` one space.
-pub fn fold(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut space = false;
-    for c in name.trim().chars() {
-        if matches!(c, ' ' | '-' | '.' | '_' | '/' | '\'') {
-            space = true;
-            continue;
-        }
-        if space && !out.is_empty() {
-            out.push(' ');
-        }
-        space = false;
-        for lower in c.to_lowercase() {
-            out.push(strip_accent(lower));
-        }
+    /// A directory of the table's canonical clubs.
+    pub fn directory(&self) -> ClubDirectory {
+        ClubDirectory::new(self.clubs.iter().map(|c| c.name.clone()))
     }
-    out
-}
 
-fn strip_accent(c: char) -> char {
-    match c {
-        'á' | 'à' | 'â' | 'ã' | 'ä' | 'å' => 'a',
-        'é' | 'è' | 'ê' | 'ë' => 'e',
-        'í' | 'ì' | 'î' | 'ï' => 'i',
-        'ó' | 'ò' | 'ô' | 'õ' | 'ö' => 'o',
-        'ú' | 'ù' | 'û' | 'ü' => 'u',
-        'ç' => 'c',
-        'ñ' => 'n',
-        other => other,
+    /// Adds every spelling of the table whose club `directory` knows as an alias of it, so a
+    /// typed `Flamengo RJ` resolves like the data's `Flamengo`.
+    pub fn add_aliases_to(&self, directory: &mut ClubDirectory) {
+        for (spelling, i) in &self.written {
+            directory.add_alias(spelling, &self.clubs[*i].name);
+        }
     }
 }
 
@@ -292,6 +287,21 @@ mod tests {
         }
         assert_eq!(table.resolve("Clube 00017"), Resolution::New);
         assert_eq!(table.resolve("Operario-PR"), Resolution::New);
+    }
+
+    #[test]
+    fn a_directory_of_the_data_clubs_gains_the_spellings_of_the_other_source() {
+        let table = ClubTable::shipped();
+        let mut directory = ClubDirectory::new(["Flamengo", "Sport", "Vasco"]);
+        table.add_aliases_to(&mut directory);
+        assert_eq!(directory.get("flamengo rj").map(|t| &**t), Some("Flamengo"));
+        assert_eq!(directory.get("Sport Recife").map(|t| &**t), Some("Sport"));
+        assert_eq!(
+            directory.get("Chapecoense-SC"),
+            None,
+            "not a club of this directory"
+        );
+        assert_eq!(directory.clubs().len(), 3);
     }
 
     #[test]
