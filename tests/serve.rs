@@ -306,7 +306,10 @@ async fn predictions_by_club_name_and_the_error_contract() {
     assert_eq!(models["versions"][0]["champion"], true);
     let (status, m) = get(base, &format!("/v1/models/{version}")).await;
     assert_eq!(status, 200);
-    assert_eq!(m["manifest"]["candidate"], "elo");
+    assert_eq!(
+        m["manifest"]["candidate"],
+        futbr_models::Candidate::SERVED_BY_DEFAULT.name()
+    );
     let (status, _) = get(base, "/v1/models/..%2F..%2Fetc").await;
     assert!(status == 400 || status == 404, "{status}");
     let (_, runs) = get(base, "/v1/runs").await;
