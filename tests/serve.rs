@@ -335,7 +335,8 @@ async fn predictions_by_club_name_and_the_error_contract() {
     );
     assert!(metrics.contains("futbr_http_request_duration_seconds_bucket"));
     assert!(metrics.contains(&format!(
-        "futbr_model_info{{version=\"{version}\",candidate=\"elo\"}} 1"
+        "futbr_model_info{{version=\"{version}\",candidate=\"{}\"}} 1",
+        futbr_models::Candidate::SERVED_BY_DEFAULT.name()
     )));
     assert!(metrics.contains("futbr_last_run_step_seconds{step=\"train\"}"));
     let (status, openapi) = get(base, "/openapi.json").await;
