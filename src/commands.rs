@@ -80,8 +80,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             bootstrap,
             recipe,
             watch,
+            feeds,
             settings,
-        } => runtime()?.block_on(serve(lake, bootstrap, recipe, watch, settings)),
+        } => runtime()?.block_on(serve(lake, bootstrap, recipe, watch, feeds, settings)),
     }
 }
 
@@ -761,6 +762,21 @@ fn watch_options(
     })
 }
 
+/// The feed follower's options, every URL checked to be http(s).
+fn checked_feeds(feeds: &FeedArgs) -> Result<futbr_pipeline::feed::FeedOptions> {
+    let feed_options = feeds.options();
+    for url in &feed_options.urls {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            anyhow::bail!("--feed {url:?} is not an http(s) URL");
+        }
+        eprintln!(
+            "following {url} every {}",
+            futbr_pipeline::feed::describe_duration(feed_options.interval)
+        );
+    }
+    Ok(feed_options)
+}
+
 async fn watch_raw(
     lake: LakeArgs,
     bootstrap: BootstrapArgs,
@@ -776,16 +792,7 @@ async fn watch_raw(
         lake.url().trim_end_matches('/'),
         watch.interval
     );
-    let feed_options = feeds.options();
-    for url in &feed_options.urls {
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            anyhow::bail!("--feed {url:?} is not an http(s) URL");
-        }
-        eprintln!(
-            "following {url} every {}",
-            futbr_pipeline::feed::describe_duration(feed_options.interval)
-        );
-    }
+    let feed_options = checked_feeds(&feeds)?;
     // One shutdown signal stops both the watcher and the feed follower.
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let signal = async move {
@@ -961,6 +968,7 @@ async fn serve(
     bootstrap: BootstrapArgs,
     recipe: RecipeArgs,
     watch: WatchArgs,
+    feeds: FeedArgs,
     settings: futbr_server::Settings,
 ) -> Result<ExitCode> {
     let lake = open_lake(&lake)?;
@@ -968,7 +976,8 @@ async fn serve(
         warn_unused_bootstrap(&lake, &bootstrap).await;
     }
     let options = watch_options(bootstrap, &recipe, &watch)?;
-    let state = futbr_server::AppState::new(lake, settings, options);
+    let feed_options = checked_feeds(&feeds)?;
+    let state = futbr_server::AppState::with_feeds(lake, settings, options, feed_options);
     let server = futbr_server::BoundServer::bind(state.clone())
         .await
         .with_context(|| format!("cannot listen on {}", state.settings.bind_addr()))?;
