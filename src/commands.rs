@@ -534,11 +534,12 @@ fn backtest(
     write(&paths.markdown, markdown.as_bytes())?;
     write(
         &paths.calibration,
-        report::calibration_svg(&built)?.as_bytes(),
+        futbr_models::charts::backtest_calibration_svg(&built).as_bytes(),
     )?;
     write(
         &paths.rolling_rps,
-        report::rolling_rps_svg(&result, matches, 100)?.as_bytes(),
+        futbr_models::charts::backtest_rolling_rps_svg(&result, matches, 100, &built.served)
+            .as_bytes(),
     )?;
     print!("{markdown}");
     println!(

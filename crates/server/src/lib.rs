@@ -15,6 +15,7 @@ pub mod error;
 pub mod metrics;
 pub mod openapi;
 pub mod settings;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
