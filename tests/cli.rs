@@ -396,7 +396,10 @@ fn backtest_writes_reproducible_predictions_and_a_report() {
         let p: Vec<f64> = row.split(',').skip(4).map(|v| v.parse().unwrap()).collect();
         assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{row}");
     }
-    assert_eq!(report["candidates"].as_array().unwrap().len(), 7);
+    assert_eq!(
+        report["candidates"].as_array().unwrap().len(),
+        futbr_models::Candidate::ALL.len()
+    );
     assert!(
         report["comparison"]["ci95_low"].as_f64().unwrap()
             <= report["comparison"]["ci95_high"].as_f64().unwrap()
@@ -573,11 +576,69 @@ fn models_can_be_promoted_by_hand_and_rolled_back() {
     );
     let o = futbr(&["models", "show", "--lake", lake, &versions[0]]);
     let manifest: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(manifest["candidate"], "elo");
+    assert_eq!(
+        manifest["candidate"],
+        futbr_models::Candidate::SERVED_BY_DEFAULT.name()
+    );
     assert_eq!(
         manifest["inputs"][0]["key"],
         "raw/dados_producao_inicial.csv"
     );
     let o = futbr(&["runs", "list", "--lake", lake]);
     assert_eq!(stdout(&o).lines().count(), 1);
+}
+
+#[test]
+fn backtest_with_closing_odds_reports_the_market_and_every_model_against_it() {
+    // The anchor: Pinnacle's closing odds de-vigged proportionally score RPS 0.2033 on
+    // the 1,140 matches of 2022–2024.
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("market.json");
+    let o = futbr(&[
+        "backtest",
+        "--data",
+        shared_data("campeonato-brasileiro-full.csv")
+            .to_str()
+            .unwrap(),
+        "--data",
+        shared_data("football-data-BRA-2012-2024.csv")
+            .to_str()
+            .unwrap(),
+        "--test-from",
+        "2022-01-01",
+        "--model",
+        "market-elo",
+        "--predictions",
+        dir.path().join("market.csv").to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(report["matches"], 1140);
+    let market = report["market"].as_array().unwrap();
+    let names: Vec<&str> = market.iter().map(|m| m["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["market (proportional)", "market (shin)"]);
+    for m in market {
+        assert_eq!(m["matches"], 1140);
+        let rps = m["overall"]["rps"].as_f64().unwrap();
+        assert!((rps - 0.2033).abs() < 0.00005, "{rps}");
+    }
+    let versus = report["versus_market"].as_array().unwrap();
+    assert_eq!(versus.len(), 2, "one model against two references");
+    for v in versus {
+        assert_eq!(v["candidate"], "market-elo");
+        let (d, lo, hi) = (
+            v["rps_difference"].as_f64().unwrap(),
+            v["ci95_low"].as_f64().unwrap(),
+            v["ci95_high"].as_f64().unwrap(),
+        );
+        assert!(lo < d && d < hi, "{v}");
+        let gap = v["candidate_rps"].as_f64().unwrap() - v["market_rps"].as_f64().unwrap();
+        assert!((gap - d).abs() < 1e-12);
+    }
+    let markdown = String::from_utf8_lossy(&o.stdout);
+    assert!(markdown.contains("| *market (proportional)* (reference) | 0.2033 |"));
+    assert!(markdown.contains("## Against the market"));
 }

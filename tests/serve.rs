@@ -306,7 +306,10 @@ async fn predictions_by_club_name_and_the_error_contract() {
     assert_eq!(models["versions"][0]["champion"], true);
     let (status, m) = get(base, &format!("/v1/models/{version}")).await;
     assert_eq!(status, 200);
-    assert_eq!(m["manifest"]["candidate"], "elo");
+    assert_eq!(
+        m["manifest"]["candidate"],
+        futbr_models::Candidate::SERVED_BY_DEFAULT.name()
+    );
     let (status, _) = get(base, "/v1/models/..%2F..%2Fetc").await;
     assert!(status == 400 || status == 404, "{status}");
     let (_, runs) = get(base, "/v1/runs").await;
@@ -332,7 +335,8 @@ async fn predictions_by_club_name_and_the_error_contract() {
     );
     assert!(metrics.contains("futbr_http_request_duration_seconds_bucket"));
     assert!(metrics.contains(&format!(
-        "futbr_model_info{{version=\"{version}\",candidate=\"elo\"}} 1"
+        "futbr_model_info{{version=\"{version}\",candidate=\"{}\"}} 1",
+        futbr_models::Candidate::SERVED_BY_DEFAULT.name()
     )));
     assert!(metrics.contains("futbr_last_run_step_seconds{step=\"train\"}"));
     let (status, openapi) = get(base, "/openapi.json").await;

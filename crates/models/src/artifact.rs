@@ -4,14 +4,15 @@
 
 use chrono::NaiveDate;
 use futbr_domain::Match;
-use futbr_features::{batch_features, EngineConfig, FeatureEngine, Fixture, ALL};
+use futbr_features::{batch_features, EngineConfig, FeatureEngine, FeatureRow, Fixture, ALL};
 use serde::{Deserialize, Serialize};
 
 use crate::backtest::{walk_forward, Progress};
 use crate::candidates::{
-    fit, fit_combiner, outcome_index, stack_inputs, Candidate, Fitted, Hyper, Training,
+    fit, fit_combiner, outcome_index, stack_inputs, Candidate, Fitted, Hyper, PreMatch, Training,
 };
 use crate::glm::Design;
+use crate::market::{self, MarketRatings};
 use crate::{ModelError, Probs};
 
 /// Version of the artifact format; a reader refuses any other.
@@ -25,6 +26,10 @@ pub struct ModelArtifact {
     pub model: Fitted,
     /// Club state after every training match: the online features come from it.
     pub engine: FeatureEngine,
+    /// Club market ratings after every training match, for a candidate that reads them (absent
+    /// from artifacts of the others, and from those written before market ratings existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub market: Option<MarketRatings>,
     /// Feature names in column order, as the model was trained.
     pub feature_schema: Vec<String>,
     pub trained_from: NaiveDate,
@@ -55,9 +60,12 @@ impl ModelArtifact {
             return Err(ModelError::NotChronological);
         }
         let (rows, state) = batch_features(matches, engine)?;
+        let odds: Vec<Option<market::Odds>> = matches.iter().map(market::closing_odds).collect();
+        let (market_diffs, market_state) = market::walk(matches, &odds, hyper.market);
         let history = Training {
             matches,
             rows: &rows,
+            market: &market_diffs,
         };
         let as_of = last.succ_opt().unwrap_or(last);
         let model = match candidate {
@@ -107,6 +115,7 @@ impl ModelArtifact {
             candidate,
             model,
             engine: state,
+            market: candidate.uses_market().then_some(market_state),
             feature_schema: ALL.iter().map(|f| f.name().to_string()).collect(),
             trained_from: first,
             trained_through: last,
@@ -117,10 +126,32 @@ impl ModelArtifact {
 
     /// Probabilities (home, draw, away) for a fixture after the training window.
     pub fn predict(&self, fixture: &Fixture) -> Result<Probs, ModelError> {
+        self.predict_with_features(fixture).map(|(p, _)| p)
+    }
+
+    /// Probabilities (home, draw, away) for a fixture after the training window, with the
+    /// fixture's pre-match features (to show why).
+    pub fn predict_with_features(
+        &self,
+        fixture: &Fixture,
+    ) -> Result<(Probs, FeatureRow), ModelError> {
         let row = self.engine.features(fixture)?;
-        Ok(crate::report::normalised(
-            &self.model.predict(fixture, &row),
-        ))
+        let market = match (&self.market, self.candidate.uses_market()) {
+            (Some(ratings), _) => ratings.difference(fixture.home, fixture.away, fixture.date),
+            (None, false) => 0.0,
+            (None, true) => {
+                return Err(ModelError::Artifact(format!(
+                    "{} needs market ratings and the artifact has none",
+                    self.candidate.name()
+                )))
+            }
+        };
+        let p = crate::report::normalised(&self.model.predict(&PreMatch {
+            fixture,
+            row: &row,
+            market,
+        }));
+        Ok((p, row))
     }
 
     pub fn to_json(&self) -> Vec<u8> {

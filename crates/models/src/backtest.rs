@@ -10,9 +10,10 @@ use futbr_features::{batch_features_with_stats, EngineConfig, Fixture};
 use serde::Serialize;
 
 use crate::candidates::{
-    fit, fit_combiner, outcome_index, stack_inputs, Candidate, Fitted, Hyper, Training,
+    fit, fit_combiner, outcome_index, stack_inputs, Candidate, Fitted, Hyper, PreMatch, Training,
 };
 use crate::glm::{Design, Multinomial};
+use crate::market;
 use crate::{ModelError, Probs};
 
 /// What to backtest.
@@ -100,7 +101,11 @@ pub(crate) fn walk_forward(
         if let Some(model) = &model {
             for (idx, slot) in out.iter_mut().enumerate().take(j).skip(i) {
                 let m = &history.matches[idx];
-                *slot = Some(model.predict(&Fixture::of(m), &history.rows[idx]));
+                *slot = Some(model.predict(&PreMatch {
+                    fixture: &Fixture::of(m),
+                    row: &history.rows[idx],
+                    market: history.market[idx],
+                }));
             }
         }
         progress(candidate, k + 1, all_days.len());
@@ -119,10 +124,13 @@ pub fn run(
     }
     let started = Instant::now();
     let (rows, _) = batch_features_with_stats(matches, config.engine, config.stats.as_ref())?;
+    let odds: Vec<Option<market::Odds>> = matches.iter().map(market::closing_odds).collect();
+    let (market, _) = market::walk(matches, &odds, config.hyper.market);
     let feature_seconds = started.elapsed().as_secs_f64();
     let history = Training {
         matches,
         rows: &rows,
+        market: &market,
     };
 
     let test_from = history.end(config.test_from);

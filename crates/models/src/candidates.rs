@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dixon_coles::{DixonColes, DixonColesConfig};
 use crate::glm::{Design, Multinomial, OrderedLogit, Scaler};
+use crate::market::MarketRatingsConfig;
 use crate::Probs;
 
 /// A kind of model the backtest can run.
@@ -27,26 +28,32 @@ pub enum Candidate {
     FeaturesOrdered,
     /// Dixon–Coles with time decay, refitted every match day.
     DixonColes,
+    /// Market ratings (Elo-scale club ratings learned from the closing odds of past matches, and
+    /// from results where there were none) through a fitted ordered logit. It never reads the
+    /// odds of the fixture it predicts, so it answers before they are out.
+    MarketElo,
     /// Stacking: a multinomial logistic regression on the other models' walk-forward predictions.
     Stack,
 }
 
 impl Candidate {
     /// Every candidate, the stack last.
-    pub const ALL: [Candidate; 7] = [
+    pub const ALL: [Candidate; 8] = [
         Candidate::BaseRates,
         Candidate::Logistic,
         Candidate::Elo,
         Candidate::Pi,
         Candidate::FeaturesOrdered,
         Candidate::DixonColes,
+        Candidate::MarketElo,
         Candidate::Stack,
     ];
 
     /// The candidate a deployment serves unless told otherwise: the best walk-forward RPS on the
-    /// 2019–2021 validation window, before the 2022–2024 test window (elo 0.2061, stack 0.2063,
-    /// pi 0.2065, dixon-coles 0.2065; `examples/tune.rs`).
-    pub const SERVED_BY_DEFAULT: Candidate = Candidate::Elo;
+    /// 2019–2021 validation window, before the 2022–2024 test window (market-elo 0.2021 with
+    /// closing odds, elo 0.2061, stack 0.2063; `examples/tune.rs`). On a lake without odds its
+    /// market ratings are a results Elo (0.2060 there, elo 0.2061), so one default serves both.
+    pub const SERVED_BY_DEFAULT: Candidate = Candidate::MarketElo;
 
     /// The models the stack combines.
     pub const STACK_BASES: [Candidate; 5] = [
@@ -65,6 +72,7 @@ impl Candidate {
             Candidate::Pi => "pi",
             Candidate::FeaturesOrdered => "features-ordered",
             Candidate::DixonColes => "dixon-coles",
+            Candidate::MarketElo => "market-elo",
             Candidate::Stack => "stack",
         }
     }
@@ -78,7 +86,14 @@ impl Candidate {
         Candidate::ALL.map(Candidate::name).join(", ")
     }
 
-    /// The feature columns a feature-based candidate reads.
+    /// True when the candidate reads the market ratings ([`crate::market`]).
+    pub fn uses_market(self) -> bool {
+        self == Candidate::MarketElo
+            || (self == Candidate::Stack && Candidate::STACK_BASES.contains(&Candidate::MarketElo))
+    }
+
+    /// The feature columns a feature-based candidate reads (the market candidate reads them
+    /// beside its market rating difference).
     pub fn columns(self) -> Vec<Feature> {
         use Feature::*;
         match self {
@@ -193,6 +208,9 @@ pub struct Hyper {
     pub stack_window_days: i64,
     /// Models other than Dixon–Coles are refitted when this many days have passed since their last fit.
     pub refit_days: i64,
+    /// The market ratings behind [`Candidate::MarketElo`] (absent from artifacts written before it).
+    #[serde(default)]
+    pub market: MarketRatingsConfig,
 }
 
 impl Default for Hyper {
@@ -206,6 +224,7 @@ impl Default for Hyper {
             stack_l2: 30.0,
             stack_window_days: 4 * 365,
             refit_days: 7,
+            market: MarketRatingsConfig::default(),
         }
     }
 }
@@ -228,6 +247,12 @@ pub enum Fitted {
         model: OrderedLogit,
     },
     DixonColes(DixonColes),
+    /// An ordered logit on the market rating difference (first input) and `columns`.
+    Market {
+        columns: Vec<usize>,
+        scaler: Scaler,
+        model: OrderedLogit,
+    },
     Stack {
         bases: Vec<Fitted>,
         model: Multinomial,
@@ -243,6 +268,17 @@ pub fn outcome_index(m: &Match) -> usize {
 pub struct Training<'a> {
     pub matches: &'a [Match],
     pub rows: &'a [FeatureRow],
+    /// The pre-match market rating difference of every match ([`crate::market::walk`]).
+    pub market: &'a [f64],
+}
+
+/// What a fitted model reads about a fixture: all of it from matches dated strictly before it.
+#[derive(Debug, Clone, Copy)]
+pub struct PreMatch<'a> {
+    pub fixture: &'a Fixture<'a>,
+    pub row: &'a FeatureRow,
+    /// The market rating difference, home advantage included.
+    pub market: f64,
 }
 
 impl Training<'_> {
@@ -294,6 +330,13 @@ fn scaled(columns: &[usize], scaler: &Scaler, row: &FeatureRow) -> Vec<f64> {
     out
 }
 
+/// The market candidate's inputs: the market rating difference, then `columns` of the row.
+fn market_inputs(market: f64, columns: &[usize], row: &FeatureRow) -> Vec<f64> {
+    std::iter::once(market)
+        .chain(columns.iter().map(|&c| row.0[c]))
+        .collect()
+}
+
 /// Stack inputs from base predictions: for each base, log(p_home/p_draw) and log(p_away/p_draw).
 pub fn stack_inputs(base: &[Probs]) -> Vec<f64> {
     base.iter()
@@ -315,7 +358,11 @@ pub fn fit(
 ) -> Option<Fitted> {
     let end = history.end(as_of);
     let start = history.end(as_of - chrono::Duration::days(hyper.train_window_days));
-    let (matches, rows) = (&history.matches[start..end], &history.rows[start..end]);
+    let (matches, rows, market) = (
+        &history.matches[start..end],
+        &history.rows[start..end],
+        &history.market[start..end],
+    );
     let y: Vec<usize> = matches.iter().map(outcome_index).collect();
     Some(match candidate {
         Candidate::BaseRates => {
@@ -364,6 +411,25 @@ pub fn fit(
                 warm,
             ))
         }
+        Candidate::MarketElo => {
+            let columns: Vec<usize> = candidate.columns().iter().map(|&f| f as usize).collect();
+            let mut raw = Design::new(columns.len() + 1);
+            for (&d, row) in market.iter().zip(rows) {
+                raw.push(&market_inputs(d, &columns, row));
+            }
+            let scaler = Scaler::fit(&raw);
+            let x = scaler.transform(&raw);
+            let w = sample_weights(matches, as_of, hyper.sample_half_life_days);
+            let warm = match warm {
+                Some(Fitted::Market { model, .. }) => Some(model),
+                _ => None,
+            };
+            Fitted::Market {
+                model: OrderedLogit::fit(&x, &y, &w, hyper.ordered_l2, warm),
+                columns,
+                scaler,
+            }
+        }
         Candidate::Stack => return None,
     })
 }
@@ -380,8 +446,9 @@ pub fn fit_combiner(
 }
 
 impl Fitted {
-    /// Outcome probabilities of a fixture with its pre-match features.
-    pub fn predict(&self, fixture: &Fixture, row: &FeatureRow) -> Probs {
+    /// Outcome probabilities of a fixture from what was known before it.
+    pub fn predict(&self, pre: &PreMatch) -> Probs {
+        let (fixture, row) = (pre.fixture, pre.row);
         match self {
             Fitted::BaseRates { probs } => *probs,
             Fitted::Logistic {
@@ -395,8 +462,17 @@ impl Fitted {
                 model,
             } => model.predict(&scaled(columns, scaler, row)),
             Fitted::DixonColes(model) => model.predict(fixture.home, fixture.away),
+            Fitted::Market {
+                columns,
+                scaler,
+                model,
+            } => {
+                let mut x = Vec::with_capacity(columns.len() + 1);
+                scaler.apply(&market_inputs(pre.market, columns, row), &mut x);
+                model.predict(&x)
+            }
             Fitted::Stack { bases, model } => {
-                let base: Vec<Probs> = bases.iter().map(|b| b.predict(fixture, row)).collect();
+                let base: Vec<Probs> = bases.iter().map(|b| b.predict(pre)).collect();
                 model.predict(&stack_inputs(&base))
             }
         }

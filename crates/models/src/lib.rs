@@ -11,6 +11,7 @@ pub mod candidates;
 pub mod charts;
 pub mod dixon_coles;
 pub mod glm;
+pub mod market;
 pub mod metrics;
 pub mod optimize;
 pub mod report;

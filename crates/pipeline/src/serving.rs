@@ -417,12 +417,11 @@ impl ServedModel {
             home_state: None,
             away_state: None,
         };
-        let row = self
+        // Through the artifact: a candidate may read more than the feature row (market ratings).
+        let (p, row) = self
             .artifact
-            .engine
-            .features(&fixture)
+            .predict_with_features(&fixture)
             .map_err(|e| QueryError::Model(e.to_string()))?;
-        let p = futbr_models::report::normalised(&self.artifact.model.predict(&fixture, &row));
         let mut warnings = Vec::new();
         let days = (date - trained_through).num_days();
         if days >= STALE_AFTER_DAYS {
@@ -484,7 +483,13 @@ impl ServedModel {
             home_state: None,
             away_state: None,
         };
-        let p = futbr_models::report::normalised(&model.model.predict(&fixture, &row));
+        let p = futbr_models::report::normalised(&model.model.predict(
+            &futbr_models::candidates::PreMatch {
+                fixture: &fixture,
+                row: &row,
+                market: 0.0,
+            },
+        ));
         let label = OutcomeLabel::most_likely(&p);
         Ok(OriginalPrediction {
             prediction_numeric: label.index,
