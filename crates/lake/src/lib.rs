@@ -23,8 +23,8 @@ pub mod registry;
 mod store;
 pub mod tables;
 
-pub use lease::{Busy, Lease, LeaseRecord};
-pub use store::{Lake, ObjectInfo, RawAdded, StoreKind};
+pub use lease::{Busy, Lease, LeaseRecord, LeaseState};
+pub use store::{Expect, Lake, ObjectInfo, RawAdded, StoreKind};
 
 /// Errors of the lake, each naming the key (or URL) concerned.
 #[derive(Debug, thiserror::Error)]
@@ -45,4 +45,19 @@ pub enum LakeError {
     RawIsReadOnly { key: String },
     #[error("table {key} is unreadable: {reason}")]
     Table { key: String, reason: String },
+    #[error("{key} is corrupt: {reason}")]
+    Corrupt { key: String, reason: String },
+    #[error("I/O error on {key}: {reason}")]
+    Io { key: String, reason: String },
+    #[error("refusing a blind write to {key}: it is a pointer, replaced only by compare-and-swap")]
+    PointerNeedsSwap { key: String },
+    #[error("refusing to write {key}: run {run_id} (lease generation {generation}) no longer holds the run lease, {holder} does; a newer run took over, so this run stops and leaves the lake as that run left it")]
+    Fenced {
+        key: String,
+        run_id: String,
+        generation: u64,
+        holder: String,
+    },
+    #[error("the champion pointer changed since it was read (it now names {found}); another promotion or rollback happened, nothing was written")]
+    ChampionChanged { found: String },
 }

@@ -9,7 +9,7 @@ use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
 
 use crate::keys;
 use crate::LakeError;
@@ -43,6 +43,26 @@ pub struct Lake {
     root: Option<Path>,
     url: String,
     kind: StoreKind,
+    /// The folder of a local lake (compare-and-swap takes a file lock there).
+    local_root: Option<std::path::PathBuf>,
+    /// When set, every write first checks that this lease still holds (see [`Lake::fenced`]).
+    fence: Option<Arc<Fence>>,
+}
+
+/// The lease a fenced lake writes under: its run and generation (the fencing token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Fence {
+    pub(crate) run_id: String,
+    pub(crate) generation: u64,
+}
+
+/// What a compare-and-swap expects to find at its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect<'a> {
+    /// No object.
+    Absent,
+    /// An object with this ETag (as read with [`Lake::get_with_etag`]).
+    ETag(&'a str),
 }
 
 impl Lake {
@@ -64,6 +84,8 @@ impl Lake {
                 root: root_path(rest),
                 url: url.to_string(),
                 kind: StoreKind::Memory,
+                local_root: None,
+                fence: None,
             });
         }
         if url.starts_with("s3://") || url.starts_with("s3a://") {
@@ -81,6 +103,8 @@ impl Lake {
                 root: root_path(parsed.path()),
                 url: url.to_string(),
                 kind: StoreKind::S3,
+                local_root: None,
+                fence: None,
             });
         }
         let local = if let Some(rest) = url.strip_prefix("file://") {
@@ -100,6 +124,8 @@ impl Lake {
             root: None,
             url: url.to_string(),
             kind: StoreKind::Local,
+            local_root: Some(local),
+            fence: None,
         })
     }
 
@@ -209,6 +235,8 @@ impl Lake {
     /// Writes a whole object, replacing any previous one. Refuses `raw/`.
     pub async fn put(&self, key: &str, bytes: impl Into<Bytes>) -> Result<(), LakeError> {
         guard_raw(key)?;
+        guard_pointer(key)?;
+        self.check_fence(key).await?;
         self.store
             .put(&self.path(key), PutPayload::from_bytes(bytes.into()))
             .await
@@ -224,6 +252,8 @@ impl Lake {
         bytes: impl Into<Bytes>,
     ) -> Result<bool, LakeError> {
         guard_raw(key)?;
+        guard_pointer(key)?;
+        self.check_fence(key).await?;
         self.create(key, bytes.into()).await
     }
 
@@ -243,19 +273,122 @@ impl Lake {
         }
     }
 
-    /// A put with explicit options (conditional writes). Refuses `raw/`.
-    pub(crate) async fn put_opts_raw(
+    /// Replaces the object at `key` only if it is as `expect`ed (compare-and-swap); returns
+    /// whether it was written. For the pointers (`runs/lock.json`, `models/champion.json`), which
+    /// are only ever written this way.
+    ///
+    /// On S3 and in memory this is a conditional put (`If-None-Match` / `If-Match` on the ETag).
+    /// A local folder has no conditional update, so there the check and the rename that replaces
+    /// the file happen under an exclusive `flock` on `.futbr/cas.lock` in the lake folder, which
+    /// every process and task writing a pointer takes: atomic among them.
+    pub async fn swap(
         &self,
         key: &str,
-        bytes: Bytes,
-        options: PutOptions,
-    ) -> Result<(), LakeError> {
+        expect: Expect<'_>,
+        bytes: impl Into<Bytes>,
+    ) -> Result<bool, LakeError> {
         guard_raw(key)?;
-        self.store
+        if key != keys::LEASE {
+            self.check_fence(key).await?;
+        }
+        let bytes = bytes.into();
+        if let Some(root) = &self.local_root {
+            let _lock = cas_lock(root, key).await?;
+            let current = self.head(key).await?.map(|o| o.etag.unwrap_or_default());
+            let matches = match expect {
+                Expect::Absent => current.is_none(),
+                Expect::ETag(e) => current.as_deref() == Some(e),
+            };
+            if !matches {
+                return Ok(false);
+            }
+            self.store
+                .put(&self.path(key), PutPayload::from_bytes(bytes))
+                .await
+                .map_err(|e| Self::store_error(key, e))?;
+            return Ok(true);
+        }
+        let mode = match expect {
+            Expect::Absent => PutMode::Create,
+            Expect::ETag(e) => PutMode::Update(UpdateVersion {
+                e_tag: Some(e.to_string()),
+                version: None,
+            }),
+        };
+        let options = PutOptions {
+            mode,
+            ..Default::default()
+        };
+        match self
+            .store
             .put_opts(&self.path(key), PutPayload::from_bytes(bytes), options)
             .await
-            .map_err(|e| Self::store_error(key, e))?;
-        Ok(())
+        {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::Precondition { .. } | object_store::Error::AlreadyExists { .. }) => {
+                Ok(false)
+            }
+            Err(e) => Err(Self::store_error(key, e)),
+        }
+    }
+
+    /// The bytes of one object and its ETag (read together, so the tag is that of these bytes),
+    /// or `None` when it does not exist.
+    pub async fn get_with_etag(&self, key: &str) -> Result<Option<(Bytes, String)>, LakeError> {
+        let result = match self.store.get(&self.path(key)).await {
+            Ok(r) => r,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(Self::store_error(key, e)),
+        };
+        let etag = result.meta.e_tag.clone().unwrap_or_default();
+        let bytes = match result.bytes().await {
+            Ok(b) => b,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(Self::store_error(key, e)),
+        };
+        Ok(Some((bytes, etag)))
+    }
+
+    /// A handle on the same lake whose every write (except to the lease itself) first checks that
+    /// `lease` still holds: same run, same generation. A run that lost its lease (paused past it
+    /// and taken over) then fails with [`LakeError::Fenced`] instead of writing.
+    pub fn fenced(&self, lease: &crate::Lease) -> Lake {
+        Lake {
+            fence: Some(Arc::new(Fence {
+                run_id: lease.run_id.clone(),
+                generation: lease.generation,
+            })),
+            ..self.clone()
+        }
+    }
+
+    async fn check_fence(&self, key: &str) -> Result<(), LakeError> {
+        let Some(fence) = &self.fence else {
+            return Ok(());
+        };
+        let holder = match self.lease_state().await? {
+            crate::lease::LeaseState::Held { record, .. }
+                if !record.released
+                    && record.run_id == fence.run_id
+                    && record.generation == fence.generation =>
+            {
+                return Ok(())
+            }
+            crate::lease::LeaseState::Held { record, .. } if record.released => {
+                "nobody (released)".to_string()
+            }
+            crate::lease::LeaseState::Held { record, .. } => {
+                format!("run {} generation {}", record.run_id, record.generation)
+            }
+            crate::lease::LeaseState::Absent => "nobody".to_string(),
+            crate::lease::LeaseState::Garbled { .. } => "an unreadable lease object".to_string(),
+        };
+        Err(LakeError::Fenced {
+            key: key.to_string(),
+            run_id: fence.run_id.clone(),
+            generation: fence.generation,
+            holder,
+        })
     }
 
     /// Adds an input file to `raw/` under a safe version of `name`, never overwriting: when an
@@ -295,6 +428,8 @@ impl Lake {
     /// Deletes an object (absent is fine). Refuses `raw/`.
     pub async fn delete(&self, key: &str) -> Result<(), LakeError> {
         guard_raw(key)?;
+        guard_pointer(key)?;
+        self.check_fence(key).await?;
         match self.store.delete(&self.path(key)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(Self::store_error(key, e)),
@@ -317,6 +452,41 @@ fn guard_raw(key: &str) -> Result<(), LakeError> {
         });
     }
     Ok(())
+}
+
+/// The pointers are replaced only by [`Lake::swap`], never by a blind write.
+fn guard_pointer(key: &str) -> Result<(), LakeError> {
+    if key == keys::LEASE || key == keys::CHAMPION {
+        return Err(LakeError::PointerNeedsSwap {
+            key: key.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Takes the lake folder's compare-and-swap lock (blocking `flock`, off the async threads); the
+/// lock holds until the returned file is dropped.
+async fn cas_lock(root: &std::path::Path, key: &str) -> Result<std::fs::File, LakeError> {
+    let dir = root.join(".futbr");
+    let shown = dir.display().to_string();
+    let error = |e: std::io::Error| LakeError::Io {
+        key: key.to_string(),
+        reason: format!("cannot take the lock {shown}/cas.lock: {e}"),
+    };
+    let file = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
+        std::fs::create_dir_all(&dir)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join("cas.lock"))?;
+        rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)?;
+        Ok(file)
+    })
+    .await
+    .map_err(|e| error(std::io::Error::other(e.to_string())))?
+    .map_err(error)?;
+    Ok(file)
 }
 
 fn root_path(path: &str) -> Option<Path> {
