@@ -163,11 +163,11 @@ fn the_artifact_round_trips_and_predicts_offline() {
     )
     .unwrap();
     assert_eq!(
-        artifact.to_json(),
-        again.to_json(),
+        artifact.to_json().unwrap(),
+        again.to_json().unwrap(),
         "the same data gives the same model, byte for byte"
     );
-    let back = ModelArtifact::from_json(&artifact.to_json()).unwrap();
+    let back = ModelArtifact::from_json(&artifact.to_json().unwrap()).unwrap();
     let fixture = futbr_features::Fixture {
         date: date(2025, 4, 1),
         home: "Flamengo",

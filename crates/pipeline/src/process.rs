@@ -105,7 +105,7 @@ pub async fn process(
             lake.put(&target, content).await?;
             lake.put(
                 &format!("{target}.report.json"),
-                serde_json::to_vec_pretty(&validated.report).unwrap_or_default(),
+                crate::to_json("a validation report", &validated.report)?,
             )
             .await?;
             tracing::warn!(file = %object.key, quarantine = %target, "rows or file quarantined");
@@ -143,7 +143,7 @@ pub async fn process(
     };
     if history.is_empty() {
         let key = format!("{quarantine}report.json");
-        lake.put(&key, serde_json::to_vec_pretty(&report).unwrap_or_default())
+        lake.put(&key, crate::to_json("the processing report", &report)?)
             .await?;
         return Err(PipelineError::NoValidMatch { report: key });
     }
@@ -157,7 +157,7 @@ pub async fn process(
     // The report goes last: a reader who sees it sees the table it describes.
     lake.put(
         keys::PROCESSING_REPORT,
-        serde_json::to_vec_pretty(&report).unwrap_or_default(),
+        crate::to_json("the processing report", &report)?,
     )
     .await?;
     Ok(report)

@@ -1,6 +1,12 @@
 //! `futbr promote`: the quality gate between a challenger version and the champion.
+//!
+//! The gate reads the champion pointer once, with its ETag, and promotes by compare-and-swap on
+//! that ETag: if another run or the operator changed the champion meanwhile, nothing is written
+//! and the promotion fails ([`futbr_lake::LakeError::ChampionChanged`]).
 
-use futbr_lake::registry::Registry;
+use chrono::Utc;
+use futbr_lake::registry::{Champion, ChampionPointer, Registry};
+use futbr_lake::LakeError;
 use futbr_lake::{keys, tables, Lake};
 use futbr_models::{Candidate, Hyper};
 
@@ -13,7 +19,8 @@ pub const DEFAULT_TOLERANCE: f64 = 0.0005;
 
 /// Gates `version` (default: the newest) against the champion and promotes it if it passes or
 /// `force` is set. Both are scored walk-forward on the challenger's evaluation window over the
-/// current processed data.
+/// current processed data. With `force`, an unreadable champion pointer or a champion whose
+/// version is gone is replaced; without it, an unreadable pointer is an error.
 pub async fn promote(
     lake: &Lake,
     version: Option<&str>,
@@ -29,7 +36,17 @@ pub async fn promote(
             .pop()
             .ok_or(PipelineError::NoVersion)?,
     };
-    let champion = registry.champion().await?;
+    let read = registry.champion_pointer().await?;
+    let champion = match &read {
+        ChampionPointer::Valid { champion, .. } => Some(champion.clone()),
+        ChampionPointer::Absent => None,
+        ChampionPointer::Corrupt { .. } if force => None,
+        ChampionPointer::Corrupt { .. } => {
+            // The same clear error (with its repair hint) as any other read of the pointer.
+            registry.champion_with_etag().await?;
+            None
+        }
+    };
     let evaluation = challenger.evaluation.clone();
     let mut decision = GateDecision {
         challenger: challenger.version.clone(),
@@ -53,7 +70,15 @@ pub async fn promote(
             decision.reason = "the challenger already is the champion".into();
             return Ok(decision);
         }
-        Some(c) => Some(registry.manifest(&c.version).await?),
+        Some(c) => match registry.manifest(&c.version).await {
+            Ok(m) => Some(m),
+            // A champion whose version was deleted cannot be judged or served: it is replaced.
+            Err(LakeError::NotFound { .. }) => {
+                tracing::warn!(champion = %c.version, "the champion's version is missing from the registry");
+                None
+            }
+            Err(e) => return Err(e.into()),
+        },
         None => None,
     };
     if force {
@@ -76,7 +101,12 @@ pub async fn promote(
                     key: cm.version.clone(),
                     reason: format!("unknown candidate {}", cm.candidate),
                 })?;
-            let hyper: Hyper = serde_json::from_value(cm.hyper.clone()).unwrap_or_default();
+            // The champion is scored with its own recipe or not at all: never with defaults.
+            let hyper: Hyper =
+                serde_json::from_value(cm.hyper.clone()).map_err(|e| PipelineError::Corrupt {
+                    key: futbr_lake::registry::version_key(&cm.version, "manifest.json"),
+                    reason: format!("its hyper-parameters do not decode: {e}"),
+                })?;
             // Decoded only here: the same bytes whose hash was just checked.
             let matches = tables::matches_from_parquet(keys::MATCHES, table)?;
             let from = eval.from;
@@ -102,15 +132,26 @@ pub async fn promote(
         };
     } else if champion_manifest.is_none() {
         decision.promoted = true;
-        decision.reason = "no champion yet: the first version is promoted".into();
+        decision.reason = match &champion {
+            None => "no champion yet: the first version is promoted".into(),
+            Some(c) => format!(
+                "the champion {} has no manifest any more (its version is gone): the challenger replaces it",
+                c.version
+            ),
+        };
     } else {
         decision.reason =
             "the challenger has no evaluation window (too little data); the champion stays".into();
     }
     if decision.promoted {
-        registry
-            .set_champion(&challenger.version, &decision.reason)
-            .await?;
+        let next = Champion {
+            version: challenger.version.clone(),
+            since: Utc::now(),
+            previous: champion.map(|c| c.version),
+            reason: decision.reason.clone(),
+            pinned: None,
+        };
+        registry.replace_champion(&read, &next).await?;
     }
     Ok(decision)
 }

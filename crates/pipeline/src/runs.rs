@@ -17,6 +17,9 @@ pub enum RunStatus {
     Failed,
     /// It stopped without finishing (killed, crashed); found by a later run.
     Abandoned,
+    /// Nothing to do: a rollback pinned the champion and no input is new to the version rolled
+    /// back from (`futbr models release` lifts the pin).
+    Pinned,
 }
 
 /// One step of a run.
@@ -84,11 +87,12 @@ impl RunRecord {
 
     /// Writes the record (whole object).
     pub async fn save(&self, lake: &Lake) -> Result<(), LakeError> {
-        lake.put(
-            &keys::run_record(&self.run_id),
-            serde_json::to_vec_pretty(self).unwrap_or_default(),
-        )
-        .await
+        let key = keys::run_record(&self.run_id);
+        let bytes = serde_json::to_vec_pretty(self).map_err(|e| LakeError::Corrupt {
+            key: key.clone(),
+            reason: format!("cannot encode the run record: {e}"),
+        })?;
+        lake.put(&key, bytes).await
     }
 }
 

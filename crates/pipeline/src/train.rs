@@ -70,10 +70,7 @@ pub fn evaluate(
         matches: built.matches,
         scores,
     };
-    Ok((
-        evaluation,
-        serde_json::to_vec_pretty(&built).unwrap_or_default(),
-    ))
+    Ok((evaluation, crate::to_json("the backtest report", &built)?))
 }
 
 /// Trains a new version on the lake's processed matches and publishes it.
@@ -107,7 +104,10 @@ pub async fn train(lake: &Lake, options: &TrainOptions) -> Result<Manifest, Pipe
         created_at: Utc::now(),
         run_id: options.run_id.clone(),
         candidate: candidate.name().to_string(),
-        hyper: serde_json::to_value(hyper).unwrap_or_default(),
+        hyper: serde_json::to_value(hyper).map_err(|e| PipelineError::Encode {
+            what: "the hyper-parameters".into(),
+            reason: e.to_string(),
+        })?,
         code_version: env!("CARGO_PKG_VERSION").to_string(),
         inputs: processed.inputs,
         data_sha256,
@@ -115,12 +115,13 @@ pub async fn train(lake: &Lake, options: &TrainOptions) -> Result<Manifest, Pipe
         trained_from: artifact.trained_from,
         trained_through: artifact.trained_through,
         evaluation: evaluation.as_ref().map(|(e, _)| e.clone()),
+        artifact_sha256: None,
     };
     let report = evaluation.map(|(_, r)| r).unwrap_or_else(|| b"{}".to_vec());
-    Registry::new(lake)
+    let manifest = Registry::new(lake)
         .publish(
             &manifest,
-            Bytes::from(artifact.to_json()),
+            Bytes::from(artifact.to_json()?),
             Bytes::from(report),
         )
         .await?;
