@@ -49,9 +49,15 @@ pub enum Busy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LeaseState {
     Absent,
-    Held { record: LeaseRecord, etag: String },
+    Held {
+        record: LeaseRecord,
+        etag: String,
+    },
     /// Not a lease record (truncated, garbled): taken over like an expired lease.
-    Garbled { etag: String, reason: String },
+    Garbled {
+        etag: String,
+        reason: String,
+    },
 }
 
 fn encode(record: &LeaseRecord) -> Result<Bytes, LakeError> {

@@ -19,11 +19,13 @@
 
 pub mod keys;
 mod lease;
+mod raw;
 pub mod registry;
 mod store;
 pub mod tables;
 
 pub use lease::{Busy, Lease, LeaseRecord, LeaseState};
+pub use raw::{RawListing, SkippedRaw};
 pub use store::{Expect, Lake, ObjectInfo, RawAdded, StoreKind};
 
 /// Errors of the lake, each naming the key (or URL) concerned.

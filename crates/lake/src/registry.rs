@@ -89,9 +89,11 @@ pub struct Pin {
 impl Pin {
     /// True while every input holds bytes the rolled-back-from version had already seen.
     pub fn holds_for(&self, inputs: &[InputObject]) -> bool {
-        inputs
-            .iter()
-            .all(|i| self.seen.iter().any(|s| s.key == i.key && s.sha256 == i.sha256))
+        inputs.iter().all(|i| {
+            self.seen
+                .iter()
+                .any(|s| s.key == i.key && s.sha256 == i.sha256)
+        })
     }
 }
 
@@ -99,9 +101,15 @@ impl Pin {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChampionPointer {
     Absent,
-    Valid { champion: Champion, etag: String },
+    Valid {
+        champion: Champion,
+        etag: String,
+    },
     /// Not a champion record (truncated, garbled): `promote --force` replaces it.
-    Corrupt { etag: String, reason: String },
+    Corrupt {
+        etag: String,
+        reason: String,
+    },
 }
 
 impl ChampionPointer {
@@ -341,7 +349,10 @@ impl<'a> Registry<'a> {
         };
         let previous = current.previous.clone().ok_or_else(|| LakeError::Corrupt {
             key: keys::CHAMPION.into(),
-            reason: format!("champion {} has no previous version to roll back to", current.version),
+            reason: format!(
+                "champion {} has no previous version to roll back to",
+                current.version
+            ),
         })?;
         let seen = match self.manifest(&current.version).await {
             Ok(m) => m.inputs,

@@ -118,6 +118,8 @@ impl Lake {
         };
         std::fs::create_dir_all(&local)
             .map_err(|e| invalid(format!("cannot create folder: {e}")))?;
+        let local = std::fs::canonicalize(&local)
+            .map_err(|e| invalid(format!("cannot resolve the folder: {e}")))?;
         let store = LocalFileSystem::new_with_prefix(&local).map_err(|e| invalid(e.to_string()))?;
         Ok(Lake {
             store: Arc::new(store.with_automatic_cleanup(true)),
@@ -136,6 +138,11 @@ impl Lake {
 
     pub fn kind(&self) -> StoreKind {
         self.kind
+    }
+
+    /// The folder of a local lake.
+    pub(crate) fn local_root(&self) -> Option<&std::path::Path> {
+        self.local_root.as_deref()
     }
 
     fn path(&self, key: &str) -> Path {
@@ -325,9 +332,10 @@ impl Lake {
             .await
         {
             Ok(_) => Ok(true),
-            Err(object_store::Error::Precondition { .. } | object_store::Error::AlreadyExists { .. }) => {
-                Ok(false)
-            }
+            Err(
+                object_store::Error::Precondition { .. }
+                | object_store::Error::AlreadyExists { .. },
+            ) => Ok(false),
             Err(e) => Err(Self::store_error(key, e)),
         }
     }

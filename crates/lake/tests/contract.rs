@@ -199,7 +199,9 @@ async fn fencing_contract(lake: &Lake) {
         fenced_old.delete("processed/f.json").await,
     ] {
         match result {
-            Err(LakeError::Fenced { holder, .. }) => assert!(holder.contains("run-new"), "{holder}"),
+            Err(LakeError::Fenced { holder, .. }) => {
+                assert!(holder.contains("run-new"), "{holder}")
+            }
             other => panic!("a stale run wrote: {other:?}"),
         }
     }
@@ -207,7 +209,10 @@ async fn fencing_contract(lake: &Lake) {
     lake.release_lease(&old).await.unwrap(); // not ours any more: a no-op
     assert_eq!(&lake.get("processed/f.json").await.unwrap()[..], b"new");
     assert_eq!(lake.head("models/stale/model.json").await.unwrap(), None);
-    assert_eq!(lake.current_lease().await.unwrap().unwrap().run_id, "run-new");
+    assert_eq!(
+        lake.current_lease().await.unwrap().unwrap().run_id,
+        "run-new"
+    );
     // A released lease keeps its generation; the next one follows it.
     lake.release_lease(&new).await.unwrap();
     assert!(fenced_new.put("processed/f.json", "after").await.is_err());
@@ -260,26 +265,27 @@ async fn takeover_race(url: &str, takers: usize, rounds: usize) {
             .unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         let barrier = std::sync::Arc::new(std::sync::Barrier::new(takers));
-        let threads: Vec<_> = (0..takers)
-            .map(|t| {
-                let (url, barrier) = (url.to_string(), barrier.clone());
-                std::thread::spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .unwrap();
-                    let lake = Lake::open(&url).unwrap();
-                    barrier.wait();
-                    runtime
-                        .block_on(lake.acquire_lease(
-                            &format!("taker-{round}-{t}"),
-                            Duration::seconds(60),
-                        ))
-                        .unwrap()
-                        .ok()
+        let threads: Vec<_> =
+            (0..takers)
+                .map(|t| {
+                    let (url, barrier) = (url.to_string(), barrier.clone());
+                    std::thread::spawn(move || {
+                        let runtime = tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                            .unwrap();
+                        let lake = Lake::open(&url).unwrap();
+                        barrier.wait();
+                        runtime
+                            .block_on(lake.acquire_lease(
+                                &format!("taker-{round}-{t}"),
+                                Duration::seconds(60),
+                            ))
+                            .unwrap()
+                            .ok()
+                    })
                 })
-            })
-            .collect();
+                .collect();
         let winners: Vec<_> = threads
             .into_iter()
             .filter_map(|t| t.join().unwrap())
@@ -304,7 +310,12 @@ async fn takeover_race_between_processes(url: &str, takers: usize, rounds: usize
         let children: Vec<_> = (0..takers)
             .map(|t| {
                 std::process::Command::new(std::env::current_exe().unwrap())
-                    .args(["--exact", "lease_taker_child", "--nocapture", "--test-threads=1"])
+                    .args([
+                        "--exact",
+                        "lease_taker_child",
+                        "--nocapture",
+                        "--test-threads=1",
+                    ])
                     .env("FUTBR_TAKER_URL", url)
                     .env("FUTBR_TAKER_ID", format!("ptaker-{round}-{t}"))
                     .env("FUTBR_TAKER_AT", start_at.to_rfc3339())
@@ -318,7 +329,9 @@ async fn takeover_race_between_processes(url: &str, takers: usize, rounds: usize
         for child in children {
             let out = child.wait_with_output().unwrap();
             assert!(out.status.success());
-            won += String::from_utf8_lossy(&out.stdout).matches("TAKER WON").count();
+            won += String::from_utf8_lossy(&out.stdout)
+                .matches("TAKER WON")
+                .count();
         }
         assert_eq!(won, 1, "round {round}: {won} processes took the lease");
         let winner = lake.current_lease().await.unwrap().unwrap();
@@ -400,7 +413,9 @@ async fn champion_contract(lake: &Lake) {
             .unwrap();
         assert_eq!(
             published.artifact_sha256.as_deref(),
-            Some(futbr_lake::registry::sha256_hex(format!("{{\"v\":\"{v}\"}}").as_bytes()).as_str())
+            Some(
+                futbr_lake::registry::sha256_hex(format!("{{\"v\":\"{v}\"}}").as_bytes()).as_str()
+            )
         );
     }
     registry.set_champion("c1", "first").await.unwrap();
@@ -431,7 +446,10 @@ async fn champion_contract(lake: &Lake) {
         registry.artifact("c3").await,
         Err(LakeError::Corrupt { .. })
     ));
-    assert_eq!(&registry.artifact("c2").await.unwrap()[..], b"{\"v\":\"c2\"}");
+    assert_eq!(
+        &registry.artifact("c2").await.unwrap()[..],
+        b"{\"v\":\"c2\"}"
+    );
 
     // Rollback pins the previous champion with the lineage of the one rolled back from.
     let rolled = registry.rollback().await.unwrap();
@@ -445,8 +463,17 @@ async fn champion_contract(lake: &Lake) {
         sha256: sha.into(),
     };
     assert!(pin.holds_for(&[input("bb")]));
-    assert!(!pin.holds_for(&[input("bb"), InputObject { key: "raw/new.csv".into(), ..input("dd") }]));
-    assert_eq!(registry.champion().await.unwrap().unwrap().pinned, Some(pin));
+    assert!(!pin.holds_for(&[
+        input("bb"),
+        InputObject {
+            key: "raw/new.csv".into(),
+            ..input("dd")
+        }
+    ]));
+    assert_eq!(
+        registry.champion().await.unwrap().unwrap().pinned,
+        Some(pin)
+    );
     let released = registry.release_pin().await.unwrap().unwrap();
     assert_eq!((released.version.as_str(), released.pinned), ("c1", None));
 
@@ -510,7 +537,10 @@ fn s3_url(test: &str) -> Option<String> {
                 std::env::var_os("FUTBR_REQUIRE_S3").is_none(),
                 "FUTBR_REQUIRE_S3 is set but FUTBR_TEST_S3_URL is not"
             );
-            skipped(test, "FUTBR_TEST_S3_URL is not set (no S3-compatible server)");
+            skipped(
+                test,
+                "FUTBR_TEST_S3_URL is not set (no S3-compatible server)",
+            );
             None
         }
     }
@@ -521,7 +551,11 @@ async fn s3_store_keeps_the_contract() {
     let Some(url) = s3_url("s3_store_keeps_the_contract") else {
         return;
     };
-    let unique = format!("{}-{}", std::process::id(), chrono::Utc::now().timestamp_millis());
+    let unique = format!(
+        "{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_millis()
+    );
     full_contract(&Lake::open(&format!("{url}/contract-{unique}")).unwrap()).await;
 }
 
@@ -530,7 +564,11 @@ async fn s3_takeover_race_has_one_winner() {
     let Some(url) = s3_url("s3_takeover_race_has_one_winner") else {
         return;
     };
-    let unique = format!("{}-{}", std::process::id(), chrono::Utc::now().timestamp_millis());
+    let unique = format!(
+        "{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_millis()
+    );
     let url = format!("{url}/race-{unique}");
     takeover_race(&url, 4, 10).await;
     takeover_race_between_processes(&url, 4, 3).await;

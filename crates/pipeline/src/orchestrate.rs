@@ -55,13 +55,13 @@ pub async fn raw_inputs(
     known: &[InputObject],
 ) -> Result<Vec<InputObject>, PipelineError> {
     let mut out = Vec::new();
-    for o in lake.list(keys::RAW).await? {
+    for o in lake.list_raw().await?.objects {
         let seen = known
             .iter()
             .find(|k| k.key == o.key && k.size == o.size && k.etag.is_some() && k.etag == o.etag);
         let sha256 = match seen {
             Some(k) => k.sha256.clone(),
-            None => sha256_hex(&lake.get(&o.key).await?),
+            None => sha256_hex(&lake.get_raw(&o.key).await?),
         };
         out.push(InputObject {
             key: o.key,
@@ -134,7 +134,10 @@ async fn processed_intact(lake: &Lake, champion: &Manifest) -> bool {
         let matches = sha256_hex(&get(keys::MATCHES).await?);
         let features = sha256_hex(&get(keys::FEATURES).await?);
         if matches != report.matches_sha256 || matches != champion.data_sha256 {
-            return Err(format!("{} does not match its report or the champion", keys::MATCHES));
+            return Err(format!(
+                "{} does not match its report or the champion",
+                keys::MATCHES
+            ));
         }
         if features != report.features_sha256 {
             return Err(format!("{} does not match its report", keys::FEATURES));
@@ -234,7 +237,10 @@ pub async fn run_pipeline(
             tracing::error!(run = %run_id, "cannot save the run record: {e}");
             let mut short = record.clone();
             short.status = RunStatus::Failed;
-            short.message = format!("{} (and saving the full record failed: {e})", record.message);
+            short.message = format!(
+                "{} (and saving the full record failed: {e})",
+                record.message
+            );
             for s in &mut short.steps {
                 s.detail = serde_json::Value::Null;
             }

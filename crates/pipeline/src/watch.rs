@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use futbr_lake::{keys, Lake};
+use futbr_lake::Lake;
 
 use crate::orchestrate::{run_pipeline, PipelineOptions};
 use crate::runs::{RunRecord, RunStatus};
@@ -42,8 +42,9 @@ pub type RawSnapshot = Vec<(String, Option<String>, u64)>;
 /// Lists `raw/`.
 pub async fn snapshot(lake: &Lake) -> Result<RawSnapshot, PipelineError> {
     Ok(lake
-        .list(keys::RAW)
+        .list_raw()
         .await?
+        .objects
         .into_iter()
         .map(|o| (o.key, o.etag, o.size))
         .collect())
@@ -137,7 +138,13 @@ pub async fn watch(
         // Debounce: wait until raw/ holds still, so a burst of files gives one run.
         loop {
             tokio::time::sleep(options.debounce).await;
-            let again = snapshot(lake).await?;
+            let again = match snapshot(lake).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!("cannot list raw/: {e}");
+                    current.clone()
+                }
+            };
             if again == current {
                 break;
             }
