@@ -65,6 +65,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             watch,
         } => runtime()?.block_on(watch_raw(lake, bootstrap, recipe, watch)),
         Command::Runs { command } => runtime()?.block_on(runs(command)),
+        Command::Doctor { lake, repair, json } => runtime()?.block_on(doctor(lake, repair, json)),
         Command::Models { command } => runtime()?.block_on(models(command)),
         Command::Predict { lake, fixture } => runtime()?.block_on(predict(lake, fixture)),
     }
@@ -78,7 +79,24 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 fn open_lake(args: &LakeArgs) -> Result<Lake> {
-    Lake::open(&args.url).with_context(|| format!("cannot open the lake at {}", args.url))
+    open_lake_with(args, false)
+}
+
+fn open_lake_with(args: &LakeArgs, must_exist: bool) -> Result<Lake> {
+    let options = futbr_lake::OpenOptions {
+        must_exist,
+        timeout: std::time::Duration::from_secs_f64(args.store_timeout.clamp(0.1, 3600.0)),
+    };
+    Lake::open_with(&args.url, &options)
+        .with_context(|| format!("cannot open the lake at {}", args.url))
+}
+
+/// Opens the lake and checks that its store answers (on S3: that the bucket exists). Read-only
+/// commands pass `must_exist`: a missing local folder is "no lake at PATH", not a new empty lake.
+async fn open_reachable(args: &LakeArgs, must_exist: bool) -> Result<Lake> {
+    let lake = open_lake_with(args, must_exist)?;
+    lake.check_reachable().await?;
+    Ok(lake)
 }
 
 fn print_report_text(report: &FileReport) {
@@ -139,7 +157,7 @@ fn validate(json: bool, files: &[std::path::PathBuf]) -> Result<ExitCode> {
 }
 
 async fn ingest(lake: LakeArgs, files: &[std::path::PathBuf]) -> Result<ExitCode> {
-    let lake = open_lake(&lake)?;
+    let lake = open_reachable(&lake, false).await?;
     let options = ValidateOptions::default();
     let mut worst = 0;
     for path in files {
@@ -180,7 +198,7 @@ fn bootstrap_source(bootstrap: BootstrapArgs) -> BootstrapSource {
 }
 
 async fn process(lake: LakeArgs, bootstrap: BootstrapArgs, json: bool) -> Result<ExitCode> {
-    let lake = open_lake(&lake)?;
+    let lake = open_reachable(&lake, false).await?;
     let source = bootstrap_source(bootstrap);
     if let Some(added) = futbr_pipeline::bootstrap_if_empty(&lake, &source)
         .await
@@ -449,7 +467,7 @@ fn pipeline_options(
 }
 
 async fn train(lake: LakeArgs, recipe: RecipeArgs) -> Result<ExitCode> {
-    let lake = open_lake(&lake)?;
+    let lake = open_reachable(&lake, false).await?;
     let options = train_options(&futbr_pipeline::new_run_id(), &recipe)?;
     let manifest = futbr_pipeline::train::train(&lake, &options).await?;
     println!(
@@ -489,7 +507,7 @@ async fn promote(
     force: bool,
     tolerance: f64,
 ) -> Result<ExitCode> {
-    let lake = open_lake(&lake)?;
+    let lake = open_reachable(&lake, false).await?;
     let decision =
         futbr_pipeline::promote::promote(&lake, version.as_deref(), force, tolerance).await?;
     print_decision(&decision);
@@ -533,7 +551,7 @@ async fn pipeline_run(
     lease_seconds: u64,
     json: bool,
 ) -> Result<ExitCode> {
-    let lake = open_lake(&lake)?;
+    let lake = open_reachable(&lake, false).await?;
     let options = pipeline_options(
         bootstrap,
         &recipe,
@@ -578,7 +596,7 @@ async fn watch_raw(
     recipe: RecipeArgs,
     watch: WatchArgs,
 ) -> Result<ExitCode> {
-    let lake = open_lake(&lake)?;
+    let lake = open_reachable(&lake, false).await?;
     let seconds = |s: f64| std::time::Duration::from_secs_f64(s.clamp(0.05, 3600.0));
     let options = futbr_pipeline::watch::WatchOptions {
         interval: seconds(watch.interval),
@@ -596,10 +614,41 @@ async fn watch_raw(
     Ok(ExitCode::SUCCESS)
 }
 
+async fn doctor(lake: LakeArgs, repair: bool, json: bool) -> Result<ExitCode> {
+    let lake = open_reachable(&lake, true).await?;
+    let report = futbr_pipeline::doctor::doctor(&lake, repair).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for ok in &report.healthy {
+            println!("ok        {ok}");
+        }
+        for f in &report.findings {
+            let status = if f.repaired { "REPAIRED" } else { "PROBLEM " };
+            let action = if f.repaired || !repair {
+                if repair { "" } else { "--repair: " }
+            } else {
+                "not repaired: "
+            };
+            println!("{status}  {}: {}", f.object, f.problem);
+            println!("          {action}{}", f.repair);
+        }
+    }
+    let unresolved = report.unresolved();
+    if unresolved > 0 {
+        eprintln!(
+            "{unresolved} problem(s) remain{}",
+            if repair { "" } else { "; `futbr doctor --repair` repairs what it can" }
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn runs(command: RunsCommand) -> Result<ExitCode> {
     match command {
         RunsCommand::List { lake } => {
-            let lake = open_lake(&lake)?;
+            let lake = open_reachable(&lake, true).await?;
             for r in futbr_pipeline::runs::list_runs(&lake).await? {
                 println!(
                     "{}  {:<10} {}",
@@ -610,7 +659,7 @@ async fn runs(command: RunsCommand) -> Result<ExitCode> {
             }
         }
         RunsCommand::Show { lake, run_id } => {
-            let lake = open_lake(&lake)?;
+            let lake = open_reachable(&lake, true).await?;
             let r = futbr_pipeline::runs::get_run(&lake, &run_id).await?;
             println!("{}", serde_json::to_string_pretty(&r)?);
         }
@@ -622,10 +671,31 @@ async fn models(command: ModelsCommand) -> Result<ExitCode> {
     use futbr_lake::registry::Registry;
     match command {
         ModelsCommand::List { lake } => {
-            let lake = open_lake(&lake)?;
+            let lake = open_reachable(&lake, true).await?;
             let registry = Registry::new(&lake);
-            let champion = registry.champion().await?.map(|c| c.version);
-            for m in registry.versions().await? {
+            let mut healthy = true;
+            let champion = match registry.champion_pointer().await? {
+                futbr_lake::registry::ChampionPointer::Valid { champion, .. } => {
+                    Some(champion.version)
+                }
+                futbr_lake::registry::ChampionPointer::Absent => None,
+                futbr_lake::registry::ChampionPointer::Corrupt { reason, .. } => {
+                    eprintln!("warning: models/champion.json is unreadable ({reason}); `futbr models promote VERSION` or `futbr doctor --repair` replaces it");
+                    healthy = false;
+                    None
+                }
+            };
+            let versions = registry.versions().await?;
+            if let Some(c) = &champion {
+                if !versions.iter().any(|m| &m.version == c) {
+                    eprintln!("warning: the champion {c} is not in the registry (its version folder is gone); `futbr doctor --repair` points the champion at a sound version");
+                    healthy = false;
+                }
+            }
+            if versions.is_empty() {
+                eprintln!("no model version in the registry yet");
+            }
+            for m in versions {
                 let mark = if Some(&m.version) == champion.as_ref() {
                     "*"
                 } else {
@@ -641,14 +711,17 @@ async fn models(command: ModelsCommand) -> Result<ExitCode> {
                     m.version, m.candidate, m.matches, m.trained_through
                 );
             }
+            if !healthy {
+                return Ok(ExitCode::from(1));
+            }
         }
         ModelsCommand::Show { lake, version } => {
-            let lake = open_lake(&lake)?;
+            let lake = open_reachable(&lake, true).await?;
             let m = Registry::new(&lake).manifest(&version).await?;
             println!("{}", serde_json::to_string_pretty(&m)?);
         }
         ModelsCommand::Promote { lake, version } => {
-            let lake = open_lake(&lake)?;
+            let lake = open_reachable(&lake, true).await?;
             let c = Registry::new(&lake)
                 .set_champion(&version, "promoted by hand (futbr models promote)")
                 .await?;
@@ -659,22 +732,22 @@ async fn models(command: ModelsCommand) -> Result<ExitCode> {
             );
         }
         ModelsCommand::Rollback { lake } => {
-            let lake = open_lake(&lake)?;
-            let registry = Registry::new(&lake);
-            let current = registry
-                .champion()
-                .await?
-                .context("there is no champion to roll back")?;
-            let previous = current
-                .previous
-                .context("the champion has no previous version to roll back to")?;
-            let c = registry
-                .set_champion(&previous, &format!("rollback from {}", current.version))
-                .await?;
-            println!(
-                "champion is now {} (rolled back from {})",
-                c.version, current.version
-            );
+            let lake = open_reachable(&lake, true).await?;
+            let c = match Registry::new(&lake).rollback().await {
+                Err(futbr_lake::LakeError::NotFound { .. }) => {
+                    anyhow::bail!("there is no champion to roll back")
+                }
+                other => other?,
+            };
+            let from = c.previous.as_deref().unwrap_or("-");
+            println!("champion is now {} (rolled back from {from}); pinned until raw/ holds data {from} had not seen, or `futbr models release`", c.version);
+        }
+        ModelsCommand::Release { lake } => {
+            let lake = open_reachable(&lake, true).await?;
+            match Registry::new(&lake).release_pin().await? {
+                Some(c) => println!("champion {} released: the loop may promote over it again", c.version),
+                None => println!("the champion is not pinned"),
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -690,7 +763,7 @@ async fn predict(lake: LakeArgs, fixture: FixtureArgs) -> Result<ExitCode> {
     } = fixture;
     let (home, away) = (home.as_str(), away.as_str());
     use futbr_lake::registry::Registry;
-    let lake = open_lake(&lake)?;
+    let lake = open_reachable(&lake, true).await?;
     let registry = Registry::new(&lake);
     let champion = registry
         .champion()

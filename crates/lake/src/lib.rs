@@ -26,7 +26,7 @@ pub mod tables;
 
 pub use lease::{Busy, Lease, LeaseRecord, LeaseState};
 pub use raw::{RawListing, SkippedRaw};
-pub use store::{Expect, Lake, ObjectInfo, RawAdded, StoreKind};
+pub use store::{Expect, Lake, ObjectInfo, OpenOptions, RawAdded, StoreKind, DEFAULT_STORE_TIMEOUT};
 
 /// Errors of the lake, each naming the key (or URL) concerned.
 #[derive(Debug, thiserror::Error)]
@@ -35,7 +35,7 @@ pub enum LakeError {
     InvalidUrl { url: String, reason: String },
     #[error("object {key} not found in the lake")]
     NotFound { key: String },
-    #[error("object store error on {key}: {source}")]
+    #[error("object store error on {key}: {chain}", chain = store::error_chain(source))]
     Store {
         key: String,
         #[source]
@@ -49,6 +49,12 @@ pub enum LakeError {
     Table { key: String, reason: String },
     #[error("{key} is corrupt: {reason}")]
     Corrupt { key: String, reason: String },
+    #[error("no lake at {path} (the folder does not exist; `futbr pipeline run --lake {path}` creates one)")]
+    NoLake { path: String },
+    #[error("the bucket of {url} does not exist at {endpoint}: the bucket name or the endpoint is wrong")]
+    NoBucket { url: String, endpoint: String },
+    #[error("the store of {url} does not answer: {reason}")]
+    Unreachable { url: String, reason: String },
     #[error("I/O error on {key}: {reason}")]
     Io { key: String, reason: String },
     #[error("refusing a blind write to {key}: it is a pointer, replaced only by compare-and-swap")]

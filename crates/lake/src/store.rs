@@ -65,11 +65,42 @@ pub enum Expect<'a> {
     ETag(&'a str),
 }
 
+/// How a lake is opened.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// Refuse a local folder that does not exist instead of creating it (read-only commands).
+    pub must_exist: bool,
+    /// How long one request to a remote store may take, retries included.
+    pub timeout: std::time::Duration,
+}
+
+/// The store timeout unless `FUTBR_STORE_TIMEOUT` (seconds) says otherwise.
+pub const DEFAULT_STORE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        let timeout = std::env::var("FUTBR_STORE_TIMEOUT")
+            .ok()
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map_or(DEFAULT_STORE_TIMEOUT, std::time::Duration::from_secs_f64);
+        OpenOptions {
+            must_exist: false,
+            timeout,
+        }
+    }
+}
+
 impl Lake {
     /// Opens a lake: a local path or `file://` URL (created if missing), `memory://` (a fresh
     /// in-memory store), or `s3://bucket/prefix` (endpoint, region and credentials from the
     /// standard `AWS_*` environment, including `AWS_ENDPOINT_URL` and `AWS_ALLOW_HTTP`).
     pub fn open(url: &str) -> Result<Lake, LakeError> {
+        Lake::open_with(url, &OpenOptions::default())
+    }
+
+    /// Opens a lake with explicit [`OpenOptions`].
+    pub fn open_with(url: &str, options: &OpenOptions) -> Result<Lake, LakeError> {
         let invalid = |reason: String| LakeError::InvalidUrl {
             url: url.to_string(),
             reason,
@@ -94,10 +125,50 @@ impl Lake {
                 .host_str()
                 .filter(|b| !b.is_empty())
                 .ok_or_else(|| invalid("no bucket name".into()))?;
+            let endpoint = std::env::var("AWS_ENDPOINT_URL")
+                .or_else(|_| std::env::var("AWS_ENDPOINT"))
+                .ok();
+            let allow_http = std::env::var("AWS_ALLOW_HTTP")
+                .is_ok_and(|v| v.trim().eq_ignore_ascii_case("true"));
+            if let Some(e) = endpoint.as_deref().filter(|e| e.starts_with("http://")) {
+                if !allow_http {
+                    return Err(invalid(format!(
+                        "the endpoint {e} is plain HTTP; set AWS_ALLOW_HTTP=true to allow it (or use https)"
+                    )));
+                }
+            }
+            let has_credentials = ["AWS_ACCESS_KEY_ID", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE"]
+                .iter()
+                .any(|k| std::env::var_os(k).is_some());
+            if endpoint.is_some() && !has_credentials {
+                // Off AWS the instance-metadata fallback can only time out, several times over.
+                return Err(invalid(format!(
+                    "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for the endpoint {}",
+                    endpoint.as_deref().unwrap_or_default()
+                )));
+            }
+            let timeout = humantime_secs(options.timeout);
             let store = AmazonS3Builder::from_env()
                 .with_bucket_name(bucket)
+                .with_config(
+                    object_store::aws::AmazonS3ConfigKey::Client(
+                        object_store::ClientConfigKey::Timeout,
+                    ),
+                    &timeout,
+                )
+                .with_config(
+                    object_store::aws::AmazonS3ConfigKey::Client(
+                        object_store::ClientConfigKey::ConnectTimeout,
+                    ),
+                    &timeout,
+                )
+                .with_retry(object_store::RetryConfig {
+                    max_retries: 3,
+                    retry_timeout: options.timeout,
+                    ..Default::default()
+                })
                 .build()
-                .map_err(|e| invalid(e.to_string()))?;
+                .map_err(|e| invalid(format!("{e} ({})", error_chain(&e))))?;
             return Ok(Lake {
                 store: Arc::new(store),
                 root: root_path(parsed.path()),
@@ -116,6 +187,11 @@ impl Lake {
         } else {
             std::path::PathBuf::from(url)
         };
+        if options.must_exist && !local.is_dir() {
+            return Err(LakeError::NoLake {
+                path: local.display().to_string(),
+            });
+        }
         std::fs::create_dir_all(&local)
             .map_err(|e| invalid(format!("cannot create folder: {e}")))?;
         let local = std::fs::canonicalize(&local)
@@ -138,6 +214,33 @@ impl Lake {
 
     pub fn kind(&self) -> StoreKind {
         self.kind
+    }
+
+    /// Checks that the store answers and, on S3, that the bucket exists (one listing request):
+    /// a wrong bucket or endpoint is named as such instead of surfacing later as "object not
+    /// found" or "no champion yet".
+    pub async fn check_reachable(&self) -> Result<(), LakeError> {
+        if self.kind != StoreKind::S3 {
+            return Ok(());
+        }
+        let first = self.store.list(self.root.as_ref()).try_next().await;
+        let missing_bucket = |e: &object_store::Error| {
+            matches!(e, object_store::Error::NotFound { .. })
+                || error_chain(e).contains("NoSuchBucket")
+        };
+        match first {
+            Ok(_) => Ok(()),
+            Err(e) if missing_bucket(&e) => Err(LakeError::NoBucket {
+                url: self.url.clone(),
+                endpoint: std::env::var("AWS_ENDPOINT_URL")
+                    .or_else(|_| std::env::var("AWS_ENDPOINT"))
+                    .unwrap_or_else(|_| "AWS S3".into()),
+            }),
+            Err(e) => Err(LakeError::Unreachable {
+                url: self.url.clone(),
+                reason: error_chain(&e),
+            }),
+        }
     }
 
     /// The folder of a local lake.
@@ -460,6 +563,26 @@ fn guard_raw(key: &str) -> Result<(), LakeError> {
         });
     }
     Ok(())
+}
+
+/// An error and its sources on one line (object_store's top-level messages can be as terse as
+/// "builder error").
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+fn humantime_secs(d: std::time::Duration) -> String {
+    format!("{}ms", d.as_millis().max(1))
 }
 
 /// The pointers are replaced only by [`Lake::swap`], never by a blind write.

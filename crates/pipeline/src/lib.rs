@@ -6,6 +6,7 @@
 //! container all run the same code.
 
 pub mod bootstrap;
+pub mod doctor;
 pub mod online;
 pub mod orchestrate;
 pub mod process;
