@@ -314,7 +314,11 @@ pub struct LakeArgs {
     #[arg(long = "lake", env = "FUTBR_LAKE", default_value = "./lake")]
     pub url: String,
     /// Seconds one request to a remote store may take, retries included.
-    #[arg(long = "store-timeout", env = "FUTBR_STORE_TIMEOUT", default_value_t = 30.0)]
+    #[arg(
+        long = "store-timeout",
+        env = "FUTBR_STORE_TIMEOUT",
+        default_value_t = 30.0
+    )]
     pub store_timeout: f64,
 }
 

@@ -190,6 +190,9 @@ async fn ingest(lake: LakeArgs, files: &[std::path::PathBuf]) -> Result<ExitCode
     Ok(ExitCode::from(worst as u8))
 }
 
+/// What `process` and `watch` say when the bootstrap source cannot be read.
+const BOOTSTRAP_HINT: &str = "bootstrap failed (point --bootstrap at a local copy, e.g. ../shared/data/campeonato-brasileiro-full.csv)";
+
 fn bootstrap_source(bootstrap: BootstrapArgs) -> BootstrapSource {
     match bootstrap.source {
         Some(location) => BootstrapSource::new(location, bootstrap.sha256),
@@ -202,7 +205,7 @@ async fn process(lake: LakeArgs, bootstrap: BootstrapArgs, json: bool) -> Result
     let source = bootstrap_source(bootstrap);
     if let Some(added) = futbr_pipeline::bootstrap_if_empty(&lake, &source)
         .await
-        .context("bootstrap failed (point --bootstrap at a local copy, e.g. ../shared/data/campeonato-brasileiro-full.csv)")?
+        .context(BOOTSTRAP_HINT)?
     {
         println!("bootstrapped {} from {}", added.key, source.location);
     }
@@ -610,7 +613,15 @@ async fn watch_raw(
         lake.url().trim_end_matches('/'),
         watch.interval
     );
-    futbr_pipeline::watch::watch(&lake, &options, shutdown_signal()).await?;
+    futbr_pipeline::watch::watch(&lake, &options, shutdown_signal())
+        .await
+        .map_err(|e| match e {
+            futbr_pipeline::PipelineError::BootstrapSource { .. }
+            | futbr_pipeline::PipelineError::Checksum { .. } => {
+                anyhow::Error::new(e).context(BOOTSTRAP_HINT)
+            }
+            e => e.into(),
+        })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -626,7 +637,11 @@ async fn doctor(lake: LakeArgs, repair: bool, json: bool) -> Result<ExitCode> {
         for f in &report.findings {
             let status = if f.repaired { "REPAIRED" } else { "PROBLEM " };
             let action = if f.repaired || !repair {
-                if repair { "" } else { "--repair: " }
+                if repair {
+                    ""
+                } else {
+                    "--repair: "
+                }
             } else {
                 "not repaired: "
             };
@@ -638,7 +653,11 @@ async fn doctor(lake: LakeArgs, repair: bool, json: bool) -> Result<ExitCode> {
     if unresolved > 0 {
         eprintln!(
             "{unresolved} problem(s) remain{}",
-            if repair { "" } else { "; `futbr doctor --repair` repairs what it can" }
+            if repair {
+                ""
+            } else {
+                "; `futbr doctor --repair` repairs what it can"
+            }
         );
         return Ok(ExitCode::from(1));
     }
@@ -745,7 +764,10 @@ async fn models(command: ModelsCommand) -> Result<ExitCode> {
         ModelsCommand::Release { lake } => {
             let lake = open_reachable(&lake, true).await?;
             match Registry::new(&lake).release_pin().await? {
-                Some(c) => println!("champion {} released: the loop may promote over it again", c.version),
+                Some(c) => println!(
+                    "champion {} released: the loop may promote over it again",
+                    c.version
+                ),
                 None => println!("the champion is not pinned"),
             }
         }

@@ -26,7 +26,9 @@ pub mod tables;
 
 pub use lease::{Busy, Lease, LeaseRecord, LeaseState};
 pub use raw::{RawListing, SkippedRaw};
-pub use store::{Expect, Lake, ObjectInfo, OpenOptions, RawAdded, StoreKind, DEFAULT_STORE_TIMEOUT};
+pub use store::{
+    Expect, Lake, ObjectInfo, OpenOptions, RawAdded, StoreKind, DEFAULT_STORE_TIMEOUT,
+};
 
 /// Errors of the lake, each naming the key (or URL) concerned.
 #[derive(Debug, thiserror::Error)]

@@ -137,9 +137,14 @@ impl Lake {
                     )));
                 }
             }
-            let has_credentials = ["AWS_ACCESS_KEY_ID", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE"]
-                .iter()
-                .any(|k| std::env::var_os(k).is_some());
+            let has_credentials = [
+                "AWS_ACCESS_KEY_ID",
+                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                "AWS_WEB_IDENTITY_TOKEN_FILE",
+            ]
+            .iter()
+            .any(|k| std::env::var_os(k).is_some());
             if endpoint.is_some() && !has_credentials {
                 // Off AWS the instance-metadata fallback can only time out, several times over.
                 return Err(invalid(format!(

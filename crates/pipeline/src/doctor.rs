@@ -151,7 +151,10 @@ async fn examine(
         if let Some(lake) = fenced {
             let removed = remove_orphan_versions(lake, std::time::Duration::ZERO).await?;
             for f in &mut report.findings {
-                let folder = f.object.trim_start_matches(keys::MODELS).trim_end_matches('/');
+                let folder = f
+                    .object
+                    .trim_start_matches(keys::MODELS)
+                    .trim_end_matches('/');
                 if f.repair == "deleted" && removed.iter().any(|v| v == folder) {
                     f.repaired = true;
                 }
@@ -184,7 +187,9 @@ async fn examine(
                 keys::CHAMPION,
                 problem,
                 &match &choice {
-                    Some(v) => format!("points to {v}, the newest sound version (or the previous champion)"),
+                    Some(v) => format!(
+                        "points to {v}, the newest sound version (or the previous champion)"
+                    ),
                     None => "none possible: no sound version; the next run trains one".into(),
                 },
             );
@@ -280,7 +285,10 @@ async fn examine(
     if !stuck.is_empty() {
         let i = report.find(
             keys::RUNS,
-            format!("run(s) left running by a process that is gone: {}", stuck.join(", ")),
+            format!(
+                "run(s) left running by a process that is gone: {}",
+                stuck.join(", ")
+            ),
             "marked abandoned",
         );
         if let Some(lake) = fenced {

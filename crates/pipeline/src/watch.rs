@@ -109,13 +109,19 @@ pub async fn run_with_retries(
     }
 }
 
-/// Runs once, then watches `raw/` until `shutdown` completes.
+/// Bootstraps an empty lake (an error ends the watch), runs once, then watches `raw/` until
+/// `shutdown` completes.
 pub async fn watch(
     lake: &Lake,
     options: &WatchOptions,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), PipelineError> {
     tokio::pin!(shutdown);
+    // A bootstrap that cannot work (no such file, no network, wrong checksum) will not work on
+    // a retry either: give up at once with its error instead of idling over an empty lake.
+    if let Some(source) = &options.pipeline.bootstrap {
+        crate::bootstrap_if_empty(lake, source).await?;
+    }
     if let Err(e) = run_with_retries(lake, options, "start").await {
         tracing::error!("first run failed: {e}");
     }
