@@ -239,6 +239,9 @@ async fn process(lake: LakeArgs, bootstrap: BootstrapArgs, json: bool) -> Result
         for w in &report.merge.warnings {
             println!("  warning: {}", w.message);
         }
+        for skipped in &report.skipped {
+            println!("  skipped {}: {}", skipped.name, skipped.reason);
+        }
     }
     // Quarantine is a normal outcome of processing, not a failure of the job.
     Ok(ExitCode::SUCCESS)

@@ -600,6 +600,9 @@ fn guard_pointer(key: &str) -> Result<(), LakeError> {
     Ok(())
 }
 
+/// How long a compare-and-swap waits for the folder's lock.
+const CAS_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Takes the lake folder's compare-and-swap lock (blocking `flock`, off the async threads); the
 /// lock holds until the returned file is dropped.
 async fn cas_lock(root: &std::path::Path, key: &str) -> Result<std::fs::File, LakeError> {
@@ -616,8 +619,27 @@ async fn cas_lock(root: &std::path::Path, key: &str) -> Result<std::fs::File, La
             .truncate(false)
             .write(true)
             .open(dir.join("cas.lock"))?;
-        rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)?;
-        Ok(file)
+        // Held for one read-compare-rename; a holder paused mid-way (SIGSTOP) must not hang the
+        // others forever, so they give up after a while with a clear error.
+        let deadline = std::time::Instant::now() + CAS_LOCK_WAIT;
+        loop {
+            match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => return Ok(file),
+                Err(e)
+                    if e == rustix::io::Errno::WOULDBLOCK
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+                Err(e) if e == rustix::io::Errno::WOULDBLOCK => {
+                    return Err(std::io::Error::other(format!(
+                        "another process has held it for over {} s (paused or hung?)",
+                        CAS_LOCK_WAIT.as_secs()
+                    )))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     })
     .await
     .map_err(|e| error(std::io::Error::other(e.to_string())))?
