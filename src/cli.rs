@@ -20,6 +20,14 @@ pub struct Cli {
 }
 
 impl Cli {
+    /// The log format: JSON only when `futbr serve --log-format json` asks for it.
+    pub fn log_format(&self) -> futbr_server::LogFormat {
+        match &self.command {
+            Command::Serve { settings, .. } => settings.log_format,
+            _ => futbr_server::LogFormat::Text,
+        }
+    }
+
     pub fn log_level(&self) -> &'static str {
         match (self.quiet, self.verbose) {
             (true, _) => "error",
@@ -32,6 +40,23 @@ impl Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The whole product: serve predictions over HTTP from the champion, swap in new champions
+    /// without a restart, and (unless --no-watch) keep the lake up to date by watching raw/.
+    ///
+    /// On an empty lake it first bootstraps and runs the pipeline; /ready answers 200 once a
+    /// champion is loaded. SIGTERM/SIGINT finish in-flight requests, then stop.
+    Serve {
+        #[command(flatten)]
+        lake: LakeArgs,
+        #[command(flatten)]
+        bootstrap: BootstrapArgs,
+        #[command(flatten)]
+        recipe: RecipeArgs,
+        #[command(flatten)]
+        watch: WatchArgs,
+        #[command(flatten)]
+        settings: futbr_server::Settings,
+    },
     /// Check match CSV files and report every problem (nothing is written).
     ///
     /// Exit status: 0 every row accepted (warnings allowed), 1 some rows would be quarantined,
@@ -114,6 +139,14 @@ pub enum Command {
         lake: LakeArgs,
         #[command(flatten)]
         fixture: FixtureArgs,
+    },
+    /// The clubs the champion knows (the latest season's first, marked *).
+    Clubs {
+        #[command(flatten)]
+        lake: LakeArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Print the pre-match features of a fixture, from the lake's processed matches.
     Features {
@@ -250,12 +283,23 @@ pub enum ModelsCommand {
 /// What the loop trains.
 #[derive(Debug, Args)]
 pub struct RecipeArgs {
-    /// The candidate to train [default: elo, the best on the 2019–2021 validation window].
-    #[arg(long, env = "FUTBR_CANDIDATE")]
-    pub candidate: Option<String>,
+    /// The candidate to train (base-rates, logistic, elo, pi, features-ordered, dixon-coles,
+    /// stack); the default is the best on the 2019–2021 validation window.
+    #[arg(long, env = "FUTBR_CANDIDATE", default_value_t = futbr_models::Candidate::SERVED_BY_DEFAULT)]
+    pub candidate: futbr_models::Candidate,
     /// Matches (the most recent) in the evaluation window of the gate.
-    #[arg(long, default_value_t = futbr_pipeline::train::DEFAULT_EVAL_MATCHES)]
+    #[arg(long, default_value_t = futbr_models::Recipe::DEFAULT_EVAL_MATCHES)]
     pub eval_matches: usize,
+}
+
+impl RecipeArgs {
+    /// The recipe these arguments name (default hyper-parameters).
+    pub fn recipe(&self) -> futbr_models::Recipe {
+        futbr_models::Recipe {
+            eval_matches: self.eval_matches,
+            ..futbr_models::Recipe::of(self.candidate)
+        }
+    }
 }
 
 /// How the watcher polls.
@@ -278,10 +322,13 @@ pub struct WatchArgs {
 /// A fixture asked about.
 #[derive(Debug, Args)]
 pub struct FixtureArgs {
-    /// Home club, as named in the data (e.g. Flamengo).
+    /// Home club, as people type it ("sao paulo", "São Paulo" and "SAO PAULO" all match).
     pub home: String,
     /// Away club.
     pub away: String,
+    /// Accept a club with no history (it gets a newcomer's priors) instead of refusing it.
+    #[arg(long)]
+    pub new_club: bool,
     /// Match day, YYYY-MM-DD or dd/mm/yyyy [default: today, or the day after the latest match known].
     #[arg(long, value_parser = parse_date)]
     pub date: Option<chrono::NaiveDate>,
@@ -300,7 +347,7 @@ impl FixtureArgs {
                 self.home, self.away
             ));
         }
-        if home.eq_ignore_ascii_case(away) {
+        if futbr_domain::clubs::fold(home) == futbr_domain::clubs::fold(away) {
             return Err(format!("home and away are the same club ({:?})", self.home));
         }
         Ok(())

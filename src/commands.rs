@@ -68,6 +68,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Doctor { lake, repair, json } => runtime()?.block_on(doctor(lake, repair, json)),
         Command::Models { command } => runtime()?.block_on(models(command)),
         Command::Predict { lake, fixture } => runtime()?.block_on(predict(lake, fixture)),
+        Command::Clubs { lake, json } => runtime()?.block_on(clubs(lake, json)),
+        Command::Serve {
+            lake,
+            bootstrap,
+            recipe,
+            watch,
+            settings,
+        } => runtime()?.block_on(serve(lake, bootstrap, recipe, watch, settings)),
     }
 }
 
@@ -76,10 +84,6 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")
-}
-
-fn open_lake(args: &LakeArgs) -> Result<Lake> {
-    open_lake_with(args, false)
 }
 
 fn open_lake_with(args: &LakeArgs, must_exist: bool) -> Result<Lake> {
@@ -202,6 +206,7 @@ fn bootstrap_source(bootstrap: BootstrapArgs) -> BootstrapSource {
 
 async fn process(lake: LakeArgs, bootstrap: BootstrapArgs, json: bool) -> Result<ExitCode> {
     let lake = open_reachable(&lake, false).await?;
+    warn_unused_bootstrap(&lake, &bootstrap).await;
     let source = bootstrap_source(bootstrap);
     if let Some(added) = futbr_pipeline::bootstrap_if_empty(&lake, &source)
         .await
@@ -249,32 +254,39 @@ async fn process(lake: LakeArgs, bootstrap: BootstrapArgs, json: bool) -> Result
 
 async fn features(lake: LakeArgs, fixture: FixtureArgs) -> Result<ExitCode> {
     fixture.check().map_err(anyhow::Error::msg)?;
-    let FixtureArgs {
-        home,
-        away,
-        date,
-        json,
-    } = fixture;
-    let (home, away) = (home.as_str(), away.as_str());
-    let lake = open_lake(&lake)?;
+    let lake = open_reachable(&lake, true).await?;
     let matches = futbr_pipeline::online::load_matches(&lake)
         .await
         .context("no processed matches in the lake: run `futbr process` first")?;
-    let date = date.unwrap_or_else(|| futbr_pipeline::online::default_fixture_date(&matches));
-    let answer = futbr_pipeline::online::fixture_features(&matches, home, away, date)?;
-    for (club, known) in [(home, answer.home_known), (away, answer.away_known)] {
+    let directory = futbr_domain::clubs::ClubDirectory::new(
+        matches
+            .iter()
+            .flat_map(|m| [m.home.clone(), m.away.clone()]),
+    );
+    let resolve = |typed: &str| -> Result<String> {
+        match directory.resolve(typed) {
+            Ok(club) => Ok(club.to_string()),
+            Err(_) if fixture.new_club => Ok(typed.trim().to_string()),
+            Err(e) => Err(anyhow::anyhow!(
+                "{e} (or pass --new-club for a club without history)"
+            )),
+        }
+    };
+    let (home, away) = (resolve(&fixture.home)?, resolve(&fixture.away)?);
+    let date = fixture
+        .date
+        .unwrap_or_else(|| futbr_pipeline::online::default_fixture_date(&matches));
+    let answer = futbr_pipeline::online::fixture_features(&matches, &home, &away, date)?;
+    for (club, known) in [(&home, answer.home_known), (&away, answer.away_known)] {
         if !known {
             eprintln!("warning: no match of {club:?} before {date}; its features are the cold-start priors");
         }
     }
-    if json {
-        let values: serde_json::Map<String, serde_json::Value> = futbr_features::ALL
-            .iter()
-            .map(|f| (f.name().to_string(), serde_json::json!(answer.row.get(*f))))
-            .collect();
+    if fixture.json {
         let out = serde_json::json!({
             "home": home, "away": away, "date": date,
-            "state_through": answer.state_through, "features": values,
+            "state_through": answer.state_through,
+            "features": futbr_pipeline::serving::FeatureSet(answer.row),
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
@@ -332,13 +344,9 @@ fn backtest(
     let candidates: Vec<Candidate> = if model == "all" {
         Candidate::ALL.to_vec()
     } else {
-        vec![Candidate::parse(model).with_context(|| {
-            let names: Vec<&str> = Candidate::ALL.iter().map(|c| c.name()).collect();
-            format!(
-                "unknown model {model:?}; choose one of {} or all",
-                names.join(", ")
-            )
-        })?]
+        vec![model
+            .parse::<Candidate>()
+            .map_err(|e| anyhow::anyhow!("{e} or all"))?]
     };
     let bytes = read_file(data)?;
     let validated = validate_csv(
@@ -436,37 +444,16 @@ fn synth(matches: usize, out: &std::path::Path) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn train_options(run_id: &str, recipe: &RecipeArgs) -> Result<futbr_pipeline::train::TrainOptions> {
-    let mut options = futbr_pipeline::train::TrainOptions::new(run_id);
-    if let Some(name) = &recipe.candidate {
-        options.candidate = futbr_models::Candidate::parse(name).with_context(|| {
-            let names: Vec<&str> = futbr_models::Candidate::ALL
-                .iter()
-                .map(|c| c.name())
-                .collect();
-            format!(
-                "unknown candidate {name:?}; choose one of {}",
-                names.join(", ")
-            )
-        })?;
-    }
-    options.eval_matches = recipe.eval_matches;
-    Ok(options)
-}
-
 fn pipeline_options(
     bootstrap: BootstrapArgs,
     recipe: &RecipeArgs,
     lease_seconds: u64,
     trigger: &str,
 ) -> Result<futbr_pipeline::orchestrate::PipelineOptions> {
-    let train = train_options("", recipe)?;
     Ok(futbr_pipeline::orchestrate::PipelineOptions {
         trigger: trigger.to_string(),
         bootstrap: Some(bootstrap_source(bootstrap)),
-        candidate: train.candidate,
-        hyper: train.hyper,
-        eval_matches: train.eval_matches,
+        recipe: recipe.recipe(),
         lease: std::time::Duration::from_secs(lease_seconds.max(1)),
         ..Default::default()
     })
@@ -474,7 +461,10 @@ fn pipeline_options(
 
 async fn train(lake: LakeArgs, recipe: RecipeArgs) -> Result<ExitCode> {
     let lake = open_reachable(&lake, false).await?;
-    let options = train_options(&futbr_pipeline::new_run_id(), &recipe)?;
+    let options = futbr_pipeline::train::TrainOptions {
+        run_id: futbr_pipeline::new_run_id(),
+        recipe: recipe.recipe(),
+    };
     let manifest = futbr_pipeline::train::train(&lake, &options).await?;
     println!(
         "trained {} ({} on {} matches through {})",
@@ -558,6 +548,7 @@ async fn pipeline_run(
     json: bool,
 ) -> Result<ExitCode> {
     let lake = open_reachable(&lake, false).await?;
+    warn_unused_bootstrap(&lake, &bootstrap).await;
     let options = pipeline_options(
         bootstrap,
         &recipe,
@@ -596,6 +587,21 @@ async fn shutdown_signal() {
     }
 }
 
+fn watch_options(
+    bootstrap: BootstrapArgs,
+    recipe: &RecipeArgs,
+    watch: &WatchArgs,
+) -> Result<futbr_pipeline::watch::WatchOptions> {
+    let seconds = |s: f64| std::time::Duration::from_secs_f64(s.clamp(0.05, 3600.0));
+    Ok(futbr_pipeline::watch::WatchOptions {
+        interval: seconds(watch.interval),
+        debounce: seconds(watch.debounce),
+        max_retries: watch.retries,
+        backoff: std::time::Duration::from_secs(1),
+        pipeline: pipeline_options(bootstrap, recipe, watch.lease_seconds, "watch")?,
+    })
+}
+
 async fn watch_raw(
     lake: LakeArgs,
     bootstrap: BootstrapArgs,
@@ -603,14 +609,8 @@ async fn watch_raw(
     watch: WatchArgs,
 ) -> Result<ExitCode> {
     let lake = open_reachable(&lake, false).await?;
-    let seconds = |s: f64| std::time::Duration::from_secs_f64(s.clamp(0.05, 3600.0));
-    let options = futbr_pipeline::watch::WatchOptions {
-        interval: seconds(watch.interval),
-        debounce: seconds(watch.debounce),
-        max_retries: watch.retries,
-        backoff: std::time::Duration::from_secs(1),
-        pipeline: pipeline_options(bootstrap, &recipe, watch.lease_seconds, "watch")?,
-    };
+    warn_unused_bootstrap(&lake, &bootstrap).await;
+    let options = watch_options(bootstrap, &recipe, &watch)?;
     eprintln!(
         "watching {}/raw/ every {:.1} s (Ctrl-C to stop)",
         lake.url().trim_end_matches('/'),
@@ -744,9 +744,12 @@ async fn models(command: ModelsCommand) -> Result<ExitCode> {
         }
         ModelsCommand::Promote { lake, version } => {
             let lake = open_reachable(&lake, true).await?;
-            let c = Registry::new(&lake)
-                .set_champion(&version, "promoted by hand (futbr models promote)")
-                .await?;
+            let c = futbr_pipeline::promote::promote_by_hand(
+                &lake,
+                &version,
+                "promoted by hand (futbr models promote)",
+            )
+            .await?;
             println!(
                 "champion is now {} (previous {})",
                 c.version,
@@ -755,18 +758,13 @@ async fn models(command: ModelsCommand) -> Result<ExitCode> {
         }
         ModelsCommand::Rollback { lake } => {
             let lake = open_reachable(&lake, true).await?;
-            let c = match Registry::new(&lake).rollback().await {
-                Err(futbr_lake::LakeError::NotFound { .. }) => {
-                    anyhow::bail!("there is no champion to roll back")
-                }
-                other => other?,
-            };
+            let c = futbr_pipeline::promote::rollback(&lake).await?;
             let from = c.previous.as_deref().unwrap_or("-");
             println!("champion is now {} (rolled back from {from}); pinned until raw/ holds data {from} had not seen, or `futbr models release`", c.version);
         }
         ModelsCommand::Release { lake } => {
             let lake = open_reachable(&lake, true).await?;
-            match Registry::new(&lake).release_pin().await? {
+            match futbr_pipeline::promote::release(&lake).await? {
                 Some(c) => println!(
                     "champion {} released: the loop may promote over it again",
                     c.version
@@ -778,63 +776,106 @@ async fn models(command: ModelsCommand) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+async fn load_served(lake: &Lake) -> Result<futbr_pipeline::serving::ServedModel> {
+    futbr_pipeline::serving::ServedModel::load(lake)
+        .await?
+        .context("no champion yet: run `futbr pipeline run` (or `futbr serve`) first")
+}
+
 async fn predict(lake: LakeArgs, fixture: FixtureArgs) -> Result<ExitCode> {
     fixture.check().map_err(anyhow::Error::msg)?;
-    let FixtureArgs {
-        home,
-        away,
-        date,
-        json,
-    } = fixture;
-    let (home, away) = (home.as_str(), away.as_str());
-    use futbr_lake::registry::Registry;
     let lake = open_reachable(&lake, true).await?;
-    let registry = Registry::new(&lake);
-    let champion = registry
-        .champion()
-        .await?
-        .context("no champion yet: run `futbr pipeline run` (or `futbr watch`) first")?;
-    let artifact = futbr_models::artifact::ModelArtifact::from_json(
-        &registry.artifact(&champion.version).await?,
-    )?;
-    let today = chrono::Local::now().date_naive();
-    let date =
-        date.unwrap_or_else(|| today.max(artifact.trained_through.succ_opt().unwrap_or(today)));
-    let fixture = futbr_features::Fixture {
-        date,
-        home,
-        away,
-        home_state: None,
-        away_state: None,
+    let served = load_served(&lake).await?;
+    let query = futbr_pipeline::serving::FixtureQuery {
+        home: fixture.home.clone(),
+        away: fixture.away.clone(),
+        date: fixture.date,
+        new_club: fixture.new_club,
     };
-    let p = artifact
-        .predict(&fixture)
-        .with_context(|| format!("cannot predict {home} x {away} on {date}"))?;
-    for club in [home, away] {
-        if !artifact.engine.knows(club) {
-            eprintln!("warning: {club:?} has no match in the champion's data; it gets a newcomer's priors");
+    let p = served.predict(&query).map_err(|e| match e {
+        futbr_pipeline::serving::QueryError::NewClubNotAllowed { .. } => {
+            anyhow::anyhow!("{e}")
         }
+        other => anyhow::anyhow!("{other}"),
+    })?;
+    for w in &p.warnings {
+        eprintln!("warning: {w}");
     }
-    if json {
-        let out = serde_json::json!({
-            "home": home, "away": away, "date": date,
-            "p_home": p[0], "p_draw": p[1], "p_away": p[2],
-            "model": champion.version, "candidate": artifact.candidate.name(),
-            "trained_through": artifact.trained_through,
-        });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+    if fixture.json {
+        println!("{}", serde_json::to_string_pretty(&p)?);
     } else {
         println!(
-            "{home} x {away} on {date} — champion {} ({})",
-            champion.version,
-            artifact.candidate.name()
+            "{} x {} on {} — champion {} ({}, trained through {})",
+            p.home.name,
+            p.away.name,
+            p.date,
+            p.model.version,
+            p.model.candidate,
+            p.model.trained_through
         );
         println!(
-            "  home win {:5.1}%   draw {:5.1}%   away win {:5.1}%",
-            100.0 * p[0],
-            100.0 * p[1],
-            100.0 * p[2]
+            "  home win {:5.1}%   draw {:5.1}%   away win {:5.1}%   most likely: {}",
+            100.0 * p.probabilities.home,
+            100.0 * p.probabilities.draw,
+            100.0 * p.probabilities.away,
+            p.most_likely.en
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn clubs(lake: LakeArgs, json: bool) -> Result<ExitCode> {
+    let lake = open_reachable(&lake, true).await?;
+    let served = load_served(&lake).await?;
+    let clubs = served.clubs();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&clubs)?);
+    } else {
+        for c in clubs {
+            println!("{} {}", if c.in_latest_season { "*" } else { " " }, c.name);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Says so when `--bootstrap` is given for a lake whose raw/ already has inputs (it only fills an
+/// empty raw/), instead of ignoring it silently.
+async fn warn_unused_bootstrap(lake: &Lake, bootstrap: &BootstrapArgs) {
+    if let Some(source) = &bootstrap.source {
+        if let Ok(objects) = lake.list(futbr_lake::keys::RAW).await {
+            if !objects.is_empty() {
+                eprintln!(
+                    "warning: --bootstrap {source} is ignored: {}/raw/ already holds {} input(s) (bootstrap only fills an empty lake; use a new --lake, or `futbr ingest FILE` to add data)",
+                    lake.url().trim_end_matches('/'),
+                    objects.len()
+                );
+            }
+        }
+    }
+}
+
+async fn serve(
+    lake: LakeArgs,
+    bootstrap: BootstrapArgs,
+    recipe: RecipeArgs,
+    watch: WatchArgs,
+    settings: futbr_server::Settings,
+) -> Result<ExitCode> {
+    let lake = open_reachable(&lake, false).await?;
+    if !settings.no_watch {
+        warn_unused_bootstrap(&lake, &bootstrap).await;
+    }
+    let options = watch_options(bootstrap, &recipe, &watch)?;
+    let state = futbr_server::AppState::new(lake, settings, options);
+    let server = futbr_server::BoundServer::bind(state.clone())
+        .await
+        .with_context(|| format!("cannot listen on {}", state.settings.bind_addr()))?;
+    let addr = server.local_addr()?;
+    // Tests and scripts read this line to find the port (with --addr 127.0.0.1:0).
+    println!("listening on http://{addr}");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    tracing::info!(%addr, lake = %state.lake.url(), watch = !state.settings.no_watch, "serving");
+    server.serve(shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }

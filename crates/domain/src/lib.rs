@@ -17,6 +17,7 @@
 //!
 //! This crate does no I/O beyond what a caller hands it.
 
+pub mod clubs;
 pub mod history;
 pub mod matches;
 pub mod stats;

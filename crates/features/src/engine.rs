@@ -162,6 +162,17 @@ impl Recent {
     }
 }
 
+/// A club's ratings in the engine's state (home advantage not included).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ClubRatings {
+    pub elo: f64,
+    /// Pi-rating at home and away (Constantinou & Fenton 2013).
+    pub pi_home: f64,
+    pub pi_away: f64,
+    /// Date of the club's latest match in the state.
+    pub last_match: Option<NaiveDate>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct TeamState {
     state: Option<Arc<str>>,
@@ -466,6 +477,17 @@ impl FeatureEngine {
         let mut named: Vec<(&Arc<str>, &usize)> = self.index.iter().collect();
         named.sort_by_key(|(_, &i)| i);
         named.into_iter().map(|(name, _)| &**name)
+    }
+
+    /// A club's current ratings, if the engine has seen it.
+    pub fn ratings(&self, team: &str) -> Option<ClubRatings> {
+        let t = &self.teams[*self.index.get(team)?];
+        Some(ClubRatings {
+            elo: t.elo,
+            pi_home: t.pi_home,
+            pi_away: t.pi_away,
+            last_match: t.last_date,
+        })
     }
 
     fn team_index(&mut self, name: &Arc<str>) -> usize {

@@ -25,8 +25,8 @@ pub mod ratings;
 
 pub use catalog::{Feature, ALL, COUNT, ORIGINAL};
 pub use engine::{
-    batch_features, batch_features_with_stats, formation_lines, EngineConfig, FeatureEngine,
-    FeatureRow, Fixture, DEFAULT_FORMATION, FORM_WINDOW, PRIOR_GOALS, PRIOR_POINTS,
+    batch_features, batch_features_with_stats, formation_lines, ClubRatings, EngineConfig,
+    FeatureEngine, FeatureRow, Fixture, DEFAULT_FORMATION, FORM_WINDOW, PRIOR_GOALS, PRIOR_POINTS,
 };
 
 use chrono::NaiveDate;

@@ -75,12 +75,25 @@ impl Lake {
         let Some((bytes, etag)) = self.get_with_etag(keys::LEASE).await? else {
             return Ok(LeaseState::Absent);
         };
+        let etag = etag.unwrap_or_default();
         Ok(match serde_json::from_slice::<LeaseRecord>(&bytes) {
             Ok(record) => LeaseState::Held { record, etag },
             Err(e) => LeaseState::Garbled {
                 etag,
                 reason: e.to_string(),
             },
+        })
+    }
+
+    /// The live lease, if a run holds one now (an expired or released lease counts as none).
+    pub async fn lease_holder(&self) -> Result<Option<LeaseRecord>, LakeError> {
+        Ok(match self.lease_state().await? {
+            LeaseState::Held { record, .. }
+                if !record.released && record.expires_at > Utc::now() =>
+            {
+                Some(record)
+            }
+            _ => None,
         })
     }
 

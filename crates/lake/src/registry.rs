@@ -14,6 +14,7 @@
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, Utc};
 use futbr_models::metrics::Scores;
+use futbr_models::{Candidate, Hyper};
 use serde::{Deserialize, Serialize};
 
 use crate::store::Expect;
@@ -45,9 +46,10 @@ pub struct Manifest {
     pub created_at: DateTime<Utc>,
     /// The run that trained it.
     pub run_id: String,
-    /// The candidate (model kind) and its hyper-parameters: the recipe.
-    pub candidate: String,
-    pub hyper: serde_json::Value,
+    /// The candidate (model kind) and its hyper-parameters: the recipe. Typed, so a manifest
+    /// whose recipe this build cannot read fails to load instead of being scored with defaults.
+    pub candidate: Candidate,
+    pub hyper: Hyper,
     pub code_version: String,
     /// Lineage: the raw objects the processed data came from.
     pub inputs: Vec<InputObject>,
@@ -61,6 +63,9 @@ pub struct Manifest {
     /// manifests written before it existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub artifact_sha256: Option<String>,
+    /// SHA-256 of `original.json`, when the version has one; checked like `artifact_sha256`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_sha256: Option<String>,
 }
 
 /// Which version serves.
@@ -131,6 +136,13 @@ impl ChampionPointer {
     }
 }
 
+/// A version's served model artifact.
+pub const MODEL_FILE: &str = "model.json";
+/// A version's evaluation (backtest) report.
+pub const REPORT_FILE: &str = "backtest.json";
+/// A version's logistic model on the original system's 16 features, trained with it.
+pub const ORIGINAL_FILE: &str = "original.json";
+
 /// Key of a version's file.
 pub fn version_key(version: &str, file: &str) -> String {
     format!("{}{version}/{file}", keys::MODELS)
@@ -171,10 +183,32 @@ impl<'a> Registry<'a> {
         artifact: Bytes,
         report: Bytes,
     ) -> Result<Manifest, LakeError> {
+        self.publish_files(
+            manifest,
+            vec![(MODEL_FILE, artifact), (REPORT_FILE, report)],
+        )
+        .await
+    }
+
+    /// Publishes a version from its files (at least [`MODEL_FILE`] and [`REPORT_FILE`]; also
+    /// [`ORIGINAL_FILE`] when trained), each create-only, then the manifest, which makes it
+    /// visible; the manifest records the SHA-256 of the artifacts ([`MODEL_FILE`],
+    /// [`ORIGINAL_FILE`]), checked on every load. Returns the manifest as published.
+    pub async fn publish_files(
+        &self,
+        manifest: &Manifest,
+        files: Vec<(&str, Bytes)>,
+    ) -> Result<Manifest, LakeError> {
         let mut manifest = manifest.clone();
-        manifest.artifact_sha256 = Some(sha256_hex(&artifact));
+        for (file, bytes) in &files {
+            match *file {
+                MODEL_FILE => manifest.artifact_sha256 = Some(sha256_hex(bytes)),
+                ORIGINAL_FILE => manifest.original_sha256 = Some(sha256_hex(bytes)),
+                _ => {}
+            }
+        }
         let v = &manifest.version;
-        for (file, bytes) in [("model.json", artifact), ("backtest.json", report)] {
+        for (file, bytes) in files {
             let key = version_key(v, file);
             if !self.lake.put_if_absent(&key, bytes).await? {
                 return Err(LakeError::Table {
@@ -219,10 +253,31 @@ impl<'a> Registry<'a> {
 
     /// The artifact bytes of one version, checked against the SHA-256 in its manifest.
     pub async fn artifact(&self, version: &str) -> Result<Bytes, LakeError> {
+        self.verified(version, MODEL_FILE).await
+    }
+
+    /// The artifact of the version's model on the original system's 16 features (serving the
+    /// original `POST /predict` contract), if the version has one; checked like
+    /// [`Registry::artifact`].
+    pub async fn original_artifact(&self, version: &str) -> Result<Option<Bytes>, LakeError> {
+        match self.verified(version, ORIGINAL_FILE).await {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(LakeError::NotFound { key }) if key.ends_with(ORIGINAL_FILE) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A version's file, checked against the SHA-256 its manifest records for it.
+    async fn verified(&self, version: &str, file: &str) -> Result<Bytes, LakeError> {
         let manifest = self.manifest(version).await?;
-        let key = version_key(version, "model.json");
+        let key = version_key(version, file);
         let bytes = self.lake.get(&key).await?;
-        if let Some(expected) = &manifest.artifact_sha256 {
+        let expected = match file {
+            MODEL_FILE => manifest.artifact_sha256.as_ref(),
+            ORIGINAL_FILE => manifest.original_sha256.as_ref(),
+            _ => None,
+        };
+        if let Some(expected) = expected {
             let actual = sha256_hex(&bytes);
             if &actual != expected {
                 return Err(LakeError::Corrupt {
@@ -238,7 +293,7 @@ impl<'a> Registry<'a> {
 
     /// The backtest report bytes of one version.
     pub async fn report(&self, version: &str) -> Result<Bytes, LakeError> {
-        self.lake.get(&version_key(version, "backtest.json")).await
+        self.lake.get(&version_key(version, REPORT_FILE)).await
     }
 
     /// The current champion, if any; an unreadable pointer is an error (see
@@ -249,10 +304,12 @@ impl<'a> Registry<'a> {
 
     /// The current champion and the ETag of the pointer it was read from (for a later
     /// [`Registry::replace_champion`], or a cheap change check).
-    pub async fn champion_with_etag(&self) -> Result<Option<(Champion, String)>, LakeError> {
+    pub async fn champion_with_etag(
+        &self,
+    ) -> Result<Option<(Champion, Option<String>)>, LakeError> {
         match self.champion_pointer().await? {
             ChampionPointer::Absent => Ok(None),
-            ChampionPointer::Valid { champion, etag } => Ok(Some((champion, etag))),
+            ChampionPointer::Valid { champion, etag } => Ok(Some((champion, Some(etag)))),
             ChampionPointer::Corrupt { reason, .. } => Err(LakeError::Corrupt {
                 key: keys::CHAMPION.into(),
                 reason: format!(
@@ -262,11 +319,17 @@ impl<'a> Registry<'a> {
         }
     }
 
+    /// The ETag of the champion pointer, without reading it (cheap change detection).
+    pub async fn champion_etag(&self) -> Result<Option<String>, LakeError> {
+        Ok(self.lake.head(keys::CHAMPION).await?.and_then(|o| o.etag))
+    }
+
     /// The champion pointer as it is, readable or not.
     pub async fn champion_pointer(&self) -> Result<ChampionPointer, LakeError> {
         let Some((bytes, etag)) = self.lake.get_with_etag(keys::CHAMPION).await? else {
             return Ok(ChampionPointer::Absent);
         };
+        let etag = etag.unwrap_or_default();
         Ok(match serde_json::from_slice::<Champion>(&bytes) {
             Ok(champion) => ChampionPointer::Valid { champion, etag },
             Err(e) => ChampionPointer::Corrupt {
@@ -299,7 +362,8 @@ impl<'a> Registry<'a> {
 
     /// Makes `version` (which must be published) the champion, whatever the pointer holds now
     /// (an unreadable pointer is replaced; a pin is dropped); the current one becomes `previous`.
-    /// For an operator's explicit choice: a concurrent change is re-read and overridden.
+    /// For an operator's explicit choice (and the server's admin route): a concurrent change is
+    /// re-read and overridden.
     pub async fn set_champion(&self, version: &str, reason: &str) -> Result<Champion, LakeError> {
         self.manifest(version).await?;
         let mut attempts = 0;

@@ -324,6 +324,25 @@ impl Lake {
         result.bytes().await.map_err(|e| Self::store_error(key, e))
     }
 
+    /// The bytes of one object with the ETag of exactly those bytes (one read, so the tag cannot
+    /// belong to a newer object), or `None` when it does not exist.
+    pub async fn get_with_etag(
+        &self,
+        key: &str,
+    ) -> Result<Option<(Bytes, Option<String>)>, LakeError> {
+        let result = match self.store.get(&self.path(key)).await {
+            Ok(result) => result,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(Self::store_error(key, e)),
+        };
+        let etag = result.meta.e_tag.clone();
+        let bytes = result
+            .bytes()
+            .await
+            .map_err(|e| Self::store_error(key, e))?;
+        Ok(Some((bytes, etag)))
+    }
+
     /// The bytes of one object, or `None` when it does not exist.
     pub async fn get_opt(&self, key: &str) -> Result<Option<Bytes>, LakeError> {
         match self.get(key).await {
@@ -446,23 +465,6 @@ impl Lake {
             ) => Ok(false),
             Err(e) => Err(Self::store_error(key, e)),
         }
-    }
-
-    /// The bytes of one object and its ETag (read together, so the tag is that of these bytes),
-    /// or `None` when it does not exist.
-    pub async fn get_with_etag(&self, key: &str) -> Result<Option<(Bytes, String)>, LakeError> {
-        let result = match self.store.get(&self.path(key)).await {
-            Ok(r) => r,
-            Err(object_store::Error::NotFound { .. }) => return Ok(None),
-            Err(e) => return Err(Self::store_error(key, e)),
-        };
-        let etag = result.meta.e_tag.clone().unwrap_or_default();
-        let bytes = match result.bytes().await {
-            Ok(b) => b,
-            Err(object_store::Error::NotFound { .. }) => return Ok(None),
-            Err(e) => return Err(Self::store_error(key, e)),
-        };
-        Ok(Some((bytes, etag)))
     }
 
     /// A handle on the same lake whose every write (except to the lease itself) first checks that

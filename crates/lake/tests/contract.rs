@@ -48,8 +48,8 @@ async fn registry_contract(lake: &Lake) {
         version: v.into(),
         created_at: chrono::Utc::now(),
         run_id: "r".into(),
-        candidate: "elo".into(),
-        hyper: serde_json::json!({}),
+        candidate: futbr_models::Candidate::Elo,
+        hyper: futbr_models::Hyper::default(),
         code_version: "test".into(),
         inputs: vec![],
         data_sha256: "00".into(),
@@ -58,6 +58,7 @@ async fn registry_contract(lake: &Lake) {
         trained_through: chrono::NaiveDate::from_ymd_opt(2020, 1, 2).unwrap(),
         evaluation: None,
         artifact_sha256: None,
+        original_sha256: None,
     };
     assert_eq!(registry.champion().await.unwrap(), None);
     registry
@@ -386,8 +387,8 @@ async fn champion_contract(lake: &Lake) {
         version: v.into(),
         created_at: chrono::Utc::now(),
         run_id: "r".into(),
-        candidate: "elo".into(),
-        hyper: serde_json::json!({}),
+        candidate: futbr_models::Candidate::Elo,
+        hyper: futbr_models::Hyper::default(),
         code_version: "test".into(),
         inputs: vec![InputObject {
             key: "raw/a.csv".into(),
@@ -401,6 +402,7 @@ async fn champion_contract(lake: &Lake) {
         trained_through: chrono::NaiveDate::from_ymd_opt(2020, 1, 2).unwrap(),
         evaluation: None,
         artifact_sha256: None,
+        original_sha256: None,
     };
     for (v, sha) in [("c1", "aa"), ("c2", "bb"), ("c3", "cc")] {
         let published = registry
@@ -423,7 +425,7 @@ async fn champion_contract(lake: &Lake) {
     let read = registry.champion_pointer().await.unwrap();
     assert_eq!(read.version(), Some("c1"));
     let (_, etag) = registry.champion_with_etag().await.unwrap().unwrap();
-    assert!(matches!(&read, ChampionPointer::Valid { etag: e, .. } if *e == etag));
+    assert!(matches!(&read, ChampionPointer::Valid { etag: e, .. } if Some(e) == etag.as_ref()));
     registry.set_champion("c2", "newer run").await.unwrap();
     let stale = futbr_lake::registry::Champion {
         version: "c3".into(),

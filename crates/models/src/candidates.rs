@@ -73,6 +73,11 @@ impl Candidate {
         Candidate::ALL.into_iter().find(|c| c.name() == name)
     }
 
+    /// Every candidate's name, comma-separated (for messages and help).
+    pub fn names() -> String {
+        Candidate::ALL.map(Candidate::name).join(", ")
+    }
+
     /// The feature columns a feature-based candidate reads.
     pub fn columns(self) -> Vec<Feature> {
         use Feature::*;
@@ -108,6 +113,65 @@ impl Candidate {
             ],
             _ => Vec::new(),
         }
+    }
+}
+
+impl std::fmt::Display for Candidate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+/// A name that is not a candidate's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown candidate {name:?}; choose one of {}", Candidate::names())]
+pub struct UnknownCandidate {
+    pub name: String,
+}
+
+impl std::str::FromStr for Candidate {
+    type Err = UnknownCandidate;
+
+    /// Parses a candidate's name (`elo`, `dixon-coles`, …), the one place names are checked.
+    fn from_str(name: &str) -> Result<Candidate, UnknownCandidate> {
+        Candidate::parse(name.trim()).ok_or_else(|| UnknownCandidate {
+            name: name.to_string(),
+        })
+    }
+}
+
+/// How a served model is made: the candidate, its hyper-parameters, and the number of most recent
+/// matches its walk-forward evaluation (and the gate) scores it on.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Recipe {
+    pub candidate: Candidate,
+    pub hyper: Hyper,
+    pub eval_matches: usize,
+}
+
+impl Recipe {
+    /// Matches of the evaluation window by default: the most recent ones, about one season.
+    pub const DEFAULT_EVAL_MATCHES: usize = 380;
+
+    /// The default hyper-parameters and evaluation window for `candidate`.
+    pub fn of(candidate: Candidate) -> Recipe {
+        Recipe {
+            candidate,
+            hyper: Hyper::default(),
+            eval_matches: Recipe::DEFAULT_EVAL_MATCHES,
+        }
+    }
+
+    /// Whether two recipes train the same model (the evaluation window aside).
+    pub fn same_model(&self, other: &Recipe) -> bool {
+        self.candidate == other.candidate && self.hyper == other.hyper
+    }
+}
+
+impl Default for Recipe {
+    /// The candidate the loop serves unless told otherwise.
+    fn default() -> Recipe {
+        Recipe::of(Candidate::SERVED_BY_DEFAULT)
     }
 }
 

@@ -15,7 +15,7 @@ pub mod optimize;
 pub mod report;
 
 pub use backtest::{run as run_backtest, Backtest, BacktestConfig, CandidateRun};
-pub use candidates::{Candidate, Fitted, Hyper};
+pub use candidates::{Candidate, Fitted, Hyper, Recipe, UnknownCandidate};
 
 /// Probabilities of home win, draw, away win (they sum to 1).
 pub type Probs = [f64; 3];

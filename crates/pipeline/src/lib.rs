@@ -12,6 +12,7 @@ pub mod orchestrate;
 pub mod process;
 pub mod promote;
 pub mod runs;
+pub mod serving;
 pub mod train;
 pub mod watch;
 
@@ -52,6 +53,8 @@ pub enum PipelineError {
     },
     #[error("the lake has no input in raw/: add files with `futbr ingest FILE` or start with `--bootstrap SRC`")]
     NoInput,
+    #[error("nothing to roll back to: {0}")]
+    NothingToRollBack(String),
     #[error("no valid match in any input file of raw/ (see {report})")]
     NoValidMatch { report: String },
 }

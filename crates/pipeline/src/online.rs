@@ -32,14 +32,10 @@ pub async fn load_matches_with_sha256(lake: &Lake) -> Result<(Vec<Match>, String
     Ok((tables::matches_from_parquet(keys::MATCHES, bytes)?, sha256))
 }
 
-/// The day a fixture is assumed to be played when none is given: today, or the day after the
-/// latest match in the data if that is later.
+/// The day a fixture is assumed to be played when none is given
+/// ([`crate::serving::default_fixture_date`], the one rule).
 pub fn default_fixture_date(matches: &[Match]) -> NaiveDate {
-    let today = chrono::Local::now().date_naive();
-    match matches.last() {
-        Some(m) if m.date >= today => m.date.succ_opt().unwrap_or(m.date),
-        _ => today,
-    }
+    crate::serving::default_fixture_date(matches.last().map(|m| m.date), crate::serving::today())
 }
 
 /// Features of `home` vs `away` on `date`, from every match strictly before `date`.

@@ -11,11 +11,11 @@ use std::time::Duration;
 use chrono::Utc;
 use futbr_lake::registry::{ChampionPointer, InputObject, Manifest, Registry};
 use futbr_lake::{keys, Busy, Lake, LakeError};
-use futbr_models::{Candidate, Hyper};
+use futbr_models::Recipe;
 
 use crate::promote::{promote, DEFAULT_TOLERANCE};
 use crate::runs::{mark_abandoned, RunRecord, RunStatus, StepRecord};
-use crate::train::{train, TrainOptions, DEFAULT_CANDIDATE, DEFAULT_EVAL_MATCHES};
+use crate::train::{train, TrainOptions};
 use crate::{
     bootstrap_if_empty, new_run_id, process, sha256_hex, BootstrapSource, PipelineError,
     ProcessOptions,
@@ -26,9 +26,8 @@ use crate::{
 pub struct PipelineOptions {
     pub trigger: String,
     pub bootstrap: Option<BootstrapSource>,
-    pub candidate: Candidate,
-    pub hyper: Hyper,
-    pub eval_matches: usize,
+    /// What the run trains.
+    pub recipe: Recipe,
     pub tolerance: f64,
     /// The run lease lasts this long unless renewed (it is renewed every third of it).
     pub lease: Duration,
@@ -39,9 +38,7 @@ impl Default for PipelineOptions {
         PipelineOptions {
             trigger: "manual".into(),
             bootstrap: None,
-            candidate: DEFAULT_CANDIDATE,
-            hyper: Hyper::default(),
-            eval_matches: DEFAULT_EVAL_MATCHES,
+            recipe: Recipe::default(),
             tolerance: DEFAULT_TOLERANCE,
             lease: Duration::from_secs(30),
         }
@@ -364,9 +361,7 @@ async fn run_steps(
     }
     let train_options = TrainOptions {
         run_id: run_id.clone(),
-        candidate: options.candidate,
-        hyper: options.hyper,
-        eval_matches: options.eval_matches,
+        recipe: options.recipe,
     };
     let manifest = step(lake, record, "train", async {
         let m = train(lake, &train_options).await?;

@@ -8,7 +8,6 @@ use chrono::Utc;
 use futbr_lake::registry::{Champion, ChampionPointer, Registry};
 use futbr_lake::LakeError;
 use futbr_lake::{keys, tables, Lake};
-use futbr_models::{Candidate, Hyper};
 
 use crate::runs::GateDecision;
 use crate::{sha256_hex, train, PipelineError};
@@ -96,17 +95,9 @@ pub async fn promote(
             // champion's score there is the challenger's.
             eval.scores.rps
         } else {
-            let candidate =
-                Candidate::parse(&cm.candidate).ok_or_else(|| PipelineError::Corrupt {
-                    key: cm.version.clone(),
-                    reason: format!("unknown candidate {}", cm.candidate),
-                })?;
-            // The champion is scored with its own recipe or not at all: never with defaults.
-            let hyper: Hyper =
-                serde_json::from_value(cm.hyper.clone()).map_err(|e| PipelineError::Corrupt {
-                    key: futbr_lake::registry::version_key(&cm.version, "manifest.json"),
-                    reason: format!("its hyper-parameters do not decode: {e}"),
-                })?;
+            // The manifest's recipe is typed: an unreadable one failed when it was loaded, so the
+            // champion is scored with its own recipe or not at all, never with defaults.
+            let (candidate, hyper) = (cm.candidate, cm.hyper);
             // Decoded only here: the same bytes whose hash was just checked.
             let matches = tables::matches_from_parquet(keys::MATCHES, table)?;
             let from = eval.from;
@@ -154,4 +145,36 @@ pub async fn promote(
         registry.replace_champion(&read, &next).await?;
     }
     Ok(decision)
+}
+
+/// Makes a published version the champion by hand, without the gate.
+pub async fn promote_by_hand(
+    lake: &Lake,
+    version: &str,
+    reason: &str,
+) -> Result<futbr_lake::registry::Champion, PipelineError> {
+    Ok(Registry::new(lake).set_champion(version, reason).await?)
+}
+
+/// Makes the champion's previous version the champion again and pins it there: the loop does not
+/// promote over it until `raw/` holds data the rolled-back-from version had not seen, or until
+/// [`release`].
+pub async fn rollback(lake: &Lake) -> Result<futbr_lake::registry::Champion, PipelineError> {
+    let registry = Registry::new(lake);
+    let current = registry
+        .champion()
+        .await?
+        .ok_or_else(|| PipelineError::NothingToRollBack("there is no champion".into()))?;
+    if current.previous.is_none() {
+        return Err(PipelineError::NothingToRollBack(format!(
+            "champion {} has no previous version",
+            current.version
+        )));
+    }
+    Ok(registry.rollback().await?)
+}
+
+/// Releases a rollback's pin; `None` when the champion was not pinned.
+pub async fn release(lake: &Lake) -> Result<Option<futbr_lake::registry::Champion>, PipelineError> {
+    Ok(Registry::new(lake).release_pin().await?)
 }

@@ -5,34 +5,30 @@ use bytes::Bytes;
 use chrono::Utc;
 use futbr_domain::Match;
 use futbr_features::EngineConfig;
-use futbr_lake::registry::{new_version_id, Evaluation, InputObject, Manifest, Registry};
+use futbr_lake::registry::{
+    new_version_id, Evaluation, InputObject, Manifest, Registry, MODEL_FILE, ORIGINAL_FILE,
+    REPORT_FILE,
+};
 use futbr_lake::{keys, Lake};
 use futbr_models::artifact::ModelArtifact;
-use futbr_models::{report, run_backtest, BacktestConfig, Candidate, Hyper};
+use futbr_models::{report, run_backtest, BacktestConfig, Candidate, Hyper, Recipe};
 
 use crate::{online, PipelineError};
-
-/// The candidate the loop trains unless told otherwise.
-pub const DEFAULT_CANDIDATE: Candidate = Candidate::SERVED_BY_DEFAULT;
-/// Matches of the evaluation window: the most recent ones, about one season.
-pub const DEFAULT_EVAL_MATCHES: usize = 380;
 
 /// Settings of a training job.
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
     pub run_id: String,
-    pub candidate: Candidate,
-    pub hyper: Hyper,
-    pub eval_matches: usize,
+    /// What to train and how to evaluate it.
+    pub recipe: Recipe,
 }
 
 impl TrainOptions {
+    /// The default recipe, for run `run_id`.
     pub fn new(run_id: &str) -> TrainOptions {
         TrainOptions {
             run_id: run_id.to_string(),
-            candidate: DEFAULT_CANDIDATE,
-            hyper: Hyper::default(),
-            eval_matches: DEFAULT_EVAL_MATCHES,
+            recipe: Recipe::default(),
         }
     }
 }
@@ -86,16 +82,31 @@ pub async fn train(lake: &Lake, options: &TrainOptions) -> Result<Manifest, Pipe
             key: keys::PROCESSING_REPORT.into(),
             reason: e.to_string(),
         })?;
-    let (candidate, hyper, eval_matches) = (options.candidate, options.hyper, options.eval_matches);
-    let (artifact, evaluation) =
+    let Recipe {
+        candidate,
+        hyper,
+        eval_matches,
+    } = options.recipe;
+    let (artifact, original, evaluation) =
         tokio::task::spawn_blocking(move || -> Result<_, PipelineError> {
             let artifact =
                 ModelArtifact::train(&matches, candidate, &hyper, EngineConfig::default())?;
+            // The original system's contract (16 features in, a class out) is served by the
+            // logistic candidate on those features, trained on the same data as the champion.
+            let original = match candidate {
+                Candidate::Logistic => None,
+                _ => Some(ModelArtifact::train(
+                    &matches,
+                    Candidate::Logistic,
+                    &hyper,
+                    EngineConfig::default(),
+                )?),
+            };
             let evaluation = match eval_window_start(&matches, eval_matches) {
                 Some(from) => Some(evaluate(&matches, candidate, &hyper, from)?),
                 None => None,
             };
-            Ok((artifact, evaluation))
+            Ok((artifact, original, evaluation))
         })
         .await
         .map_err(|e| PipelineError::Job(e.to_string()))??;
@@ -103,11 +114,8 @@ pub async fn train(lake: &Lake, options: &TrainOptions) -> Result<Manifest, Pipe
         version: new_version_id(),
         created_at: Utc::now(),
         run_id: options.run_id.clone(),
-        candidate: candidate.name().to_string(),
-        hyper: serde_json::to_value(hyper).map_err(|e| PipelineError::Encode {
-            what: "the hyper-parameters".into(),
-            reason: e.to_string(),
-        })?,
+        candidate,
+        hyper,
         code_version: env!("CARGO_PKG_VERSION").to_string(),
         inputs: processed.inputs,
         data_sha256,
@@ -116,13 +124,18 @@ pub async fn train(lake: &Lake, options: &TrainOptions) -> Result<Manifest, Pipe
         trained_through: artifact.trained_through,
         evaluation: evaluation.as_ref().map(|(e, _)| e.clone()),
         artifact_sha256: None,
+        original_sha256: None,
     };
     let report = evaluation.map(|(_, r)| r).unwrap_or_else(|| b"{}".to_vec());
+    let original = original.as_ref().unwrap_or(&artifact).to_json()?;
     let manifest = Registry::new(lake)
-        .publish(
+        .publish_files(
             &manifest,
-            Bytes::from(artifact.to_json()?),
-            Bytes::from(report),
+            vec![
+                (MODEL_FILE, Bytes::from(artifact.to_json()?)),
+                (ORIGINAL_FILE, Bytes::from(original)),
+                (REPORT_FILE, Bytes::from(report)),
+            ],
         )
         .await?;
     Ok(manifest)

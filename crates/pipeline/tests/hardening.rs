@@ -219,7 +219,13 @@ async fn the_registry_heals_from_corruption_of_each_of_its_objects() {
     let registry = Registry::new(&lake);
 
     // A garbled lease blocks nobody.
-    let etag = lake.get_with_etag(keys::LEASE).await.unwrap().unwrap().1;
+    let etag = lake
+        .get_with_etag(keys::LEASE)
+        .await
+        .unwrap()
+        .unwrap()
+        .1
+        .unwrap();
     lake.swap(keys::LEASE, Expect::ETag(&etag), "{\"run_id\": ")
         .await
         .unwrap();
@@ -262,6 +268,7 @@ async fn the_registry_heals_from_corruption_of_each_of_its_objects() {
 
     // A truncated champion pointer: runs say how to repair it; an explicit promotion does.
     let (bytes, etag) = lake.get_with_etag(keys::CHAMPION).await.unwrap().unwrap();
+    let etag = etag.unwrap();
     lake.swap(
         keys::CHAMPION,
         Expect::ETag(&etag),

@@ -90,7 +90,7 @@ async fn the_gate_keeps_a_better_champion_and_says_why_with_both_numbers() {
     let champion = first.champion_after.clone().unwrap();
     // A worse recipe: base rates.
     let mut options = TrainOptions::new("manual");
-    options.candidate = Candidate::BaseRates;
+    options.recipe = futbr_models::Recipe::of(Candidate::BaseRates);
     let challenger = train(&lake, &options).await.unwrap();
     let decision = promote(&lake, Some(&challenger.version), false, 0.0005)
         .await
