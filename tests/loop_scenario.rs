@@ -145,10 +145,10 @@ fn the_loop_updates_itself_and_survives_bad_input_and_a_kill() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let p: Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(p["model"], v2.as_str());
-    let total = p["p_home"].as_f64().unwrap()
-        + p["p_draw"].as_f64().unwrap()
-        + p["p_away"].as_f64().unwrap();
+    assert_eq!(p["model"]["version"], v2.as_str());
+    let total = p["probabilities"]["home"].as_f64().unwrap()
+        + p["probabilities"]["draw"].as_f64().unwrap()
+        + p["probabilities"]["away"].as_f64().unwrap();
     assert!((total - 1.0).abs() < 1e-9);
 
     // The same file again → up to date, nothing trained.
