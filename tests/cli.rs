@@ -320,7 +320,7 @@ fn ingest_then_process_keeps_good_rows_and_quarantines_bad_ones() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(report["matches"], 8786); // the real 8,785 plus the one good synthetic row
-    // The rows and their report; `.versions/` remembers that this object version is quarantined.
+                                         // The rows and their report; `.versions/` remembers that this object version is quarantined.
     let quarantine: Vec<PathBuf> = files_under(&lake.join("quarantine"))
         .into_iter()
         .filter(|p| !p.to_string_lossy().contains("/.versions/"))
