@@ -1,7 +1,11 @@
 //! The data lake of Predictor Fut BR: the only crate that does I/O on the object store.
 //!
 //! - [`Lake`] opens a store by URL (local folder, `memory://`, `s3://bucket/prefix`) and offers
-//!   whole-object reads and writes, create-only writes, and listings with ETags.
+//!   whole-object reads and writes, create-only writes, compare-and-swap ([`Lake::swap`], for the
+//!   lease and the champion pointer), listings with ETags, and writes fenced by the run lease
+//!   ([`Lake::fenced`]).
+//! - `raw/` is listed and read with [`Lake::list_raw`] / [`Lake::get_raw`]: links are never
+//!   followed and odd names never block the others.
 //! - [`keys`] is the lake layout (DESIGN.md): `raw/`, `quarantine/`, `processed/`, ...
 //! - [`tables`] encodes and decodes the processed tables as Parquet.
 //!
