@@ -31,7 +31,7 @@ pub mod tables;
 pub use lease::{Busy, Lease, LeaseRecord, LeaseState};
 pub use raw::{RawListing, SkippedRaw};
 pub use store::{
-    Expect, Lake, ObjectInfo, OpenOptions, RawAdded, StoreKind, DEFAULT_STORE_TIMEOUT,
+    Expect, Lake, ObjectInfo, OpenOptions, RawAdded, StoreKind, Swapped, DEFAULT_STORE_TIMEOUT,
 };
 
 /// Errors of the lake, each naming the key (or URL) concerned.
@@ -72,6 +72,10 @@ pub enum LakeError {
         generation: u64,
         holder: String,
     },
+    #[error(
+        "{key} changed since this run last wrote it (a newer run marked it); nothing was written"
+    )]
+    RecordChanged { key: String },
     #[error("the champion pointer changed since it was read (it now names {found}); another promotion or rollback happened, nothing was written")]
     ChampionChanged { found: String },
 }

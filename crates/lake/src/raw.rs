@@ -92,7 +92,7 @@ fn libc_o_nofollow() -> i32 {
 
 /// The ETag object_store's local store gives a file (inode, mtime in µs, size), so lineages
 /// recorded through either path agree.
-fn local_etag(metadata: &std::fs::Metadata) -> String {
+pub(crate) fn local_etag(metadata: &std::fs::Metadata) -> String {
     use std::os::unix::fs::MetadataExt;
     let mtime = metadata
         .modified()
@@ -100,7 +100,7 @@ fn local_etag(metadata: &std::fs::Metadata) -> String {
         .and_then(|m| m.duration_since(std::time::SystemTime::UNIX_EPOCH).ok())
         .unwrap_or_default()
         .as_micros();
-    format!("{:x}-{:x}-{:x}", metadata.ino(), mtime, metadata.len())
+    format!("\"{:x}-{:x}-{:x}\"", metadata.ino(), mtime, metadata.len())
 }
 
 fn walk_raw(root: &FsPath) -> Result<RawListing, LakeError> {

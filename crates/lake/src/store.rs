@@ -56,6 +56,15 @@ pub(crate) struct Fence {
     pub(crate) generation: u64,
 }
 
+/// What a compare-and-swap did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Swapped {
+    /// Written; the new object's ETag, when the store gives one.
+    Written { etag: Option<String> },
+    /// The object was not as expected: nothing was written.
+    Conflict,
+}
+
 /// What a compare-and-swap expects to find at its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expect<'a> {
@@ -421,26 +430,26 @@ impl Lake {
         expect: Expect<'_>,
         bytes: impl Into<Bytes>,
     ) -> Result<bool, LakeError> {
+        Ok(matches!(
+            self.swap_tagged(key, expect, bytes).await?,
+            Swapped::Written { .. }
+        ))
+    }
+
+    /// [`Lake::swap`], also giving the ETag of the object written (for the next swap).
+    pub async fn swap_tagged(
+        &self,
+        key: &str,
+        expect: Expect<'_>,
+        bytes: impl Into<Bytes>,
+    ) -> Result<Swapped, LakeError> {
         guard_raw(key)?;
         if key != keys::LEASE {
             self.check_fence(key).await?;
         }
         let bytes = bytes.into();
         if let Some(root) = &self.local_root {
-            let _lock = cas_lock(root, key).await?;
-            let current = self.head(key).await?.map(|o| o.etag.unwrap_or_default());
-            let matches = match expect {
-                Expect::Absent => current.is_none(),
-                Expect::ETag(e) => current.as_deref() == Some(e),
-            };
-            if !matches {
-                return Ok(false);
-            }
-            self.store
-                .put(&self.path(key), PutPayload::from_bytes(bytes))
-                .await
-                .map_err(|e| Self::store_error(key, e))?;
-            return Ok(true);
+            return local_swap(root, key, expect, bytes).await;
         }
         let mode = match expect {
             Expect::Absent => PutMode::Create,
@@ -458,11 +467,13 @@ impl Lake {
             .put_opts(&self.path(key), PutPayload::from_bytes(bytes), options)
             .await
         {
-            Ok(_) => Ok(true),
+            Ok(written) => Ok(Swapped::Written {
+                etag: written.e_tag,
+            }),
             Err(
                 object_store::Error::Precondition { .. }
                 | object_store::Error::AlreadyExists { .. },
-            ) => Ok(false),
+            ) => Ok(Swapped::Conflict),
             Err(e) => Err(Self::store_error(key, e)),
         }
     }
@@ -607,46 +618,105 @@ const CAS_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Takes the lake folder's compare-and-swap lock (blocking `flock`, off the async threads); the
 /// lock holds until the returned file is dropped.
-async fn cas_lock(root: &std::path::Path, key: &str) -> Result<std::fs::File, LakeError> {
-    let dir = root.join(".futbr");
-    let shown = dir.display().to_string();
-    let error = |e: std::io::Error| LakeError::Io {
-        key: key.to_string(),
-        reason: format!("cannot take the lock {shown}/cas.lock: {e}"),
+async fn local_swap(
+    root: &std::path::Path,
+    key: &str,
+    expect: Expect<'_>,
+    bytes: Bytes,
+) -> Result<Swapped, LakeError> {
+    let (root, owned_key) = (root.to_path_buf(), key.to_string());
+    let expected = match expect {
+        Expect::Absent => None,
+        Expect::ETag(e) => Some(e.to_string()),
     };
-    let file = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
-        std::fs::create_dir_all(&dir)?;
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(dir.join("cas.lock"))?;
-        // Held for one read-compare-rename; a holder paused mid-way (SIGSTOP) must not hang the
-        // others forever, so they give up after a while with a clear error.
-        let deadline = std::time::Instant::now() + CAS_LOCK_WAIT;
-        loop {
-            match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
-                Ok(()) => return Ok(file),
-                Err(e)
-                    if e == rustix::io::Errno::WOULDBLOCK
-                        && std::time::Instant::now() < deadline =>
-                {
-                    std::thread::sleep(std::time::Duration::from_millis(2));
-                }
-                Err(e) if e == rustix::io::Errno::WOULDBLOCK => {
-                    return Err(std::io::Error::other(format!(
-                        "another process has held it for over {} s (paused or hung?)",
-                        CAS_LOCK_WAIT.as_secs()
-                    )))
-                }
-                Err(e) => return Err(e.into()),
-            }
+    tokio::task::spawn_blocking(move || blocking_local_swap(&root, &owned_key, expected, &bytes))
+        .await
+        .map_err(|e| LakeError::Io {
+            key: key.to_string(),
+            reason: e.to_string(),
+        })?
+        .map_err(|e| LakeError::Io {
+            key: key.to_string(),
+            reason: e.to_string(),
+        })
+}
+
+/// The folder's compare-and-swap: the new bytes go to a temporary file first (outside the lock),
+/// then, under the lock, one `stat` compares the ETag and one `rename` replaces the file — so the
+/// lock is held for microseconds, and a process paused (SIGSTOP) is very unlikely to hold it.
+fn blocking_local_swap(
+    root: &std::path::Path,
+    key: &str,
+    expected: Option<String>,
+    bytes: &[u8],
+) -> std::io::Result<Swapped> {
+    use std::io::Write;
+    let target = root.join(key);
+    let dir = target.parent().unwrap_or(root).to_path_buf();
+    std::fs::create_dir_all(&dir)?;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    let temp = dir.join(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
+    let mut file = std::fs::File::create(&temp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    let outcome = (|| {
+        let _lock = cas_lock(root)?;
+        let current = match std::fs::metadata(&target) {
+            Ok(m) => Some(crate::raw::local_etag(&m)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
+        };
+        if current != expected {
+            return Ok(Swapped::Conflict);
         }
-    })
-    .await
-    .map_err(|e| error(std::io::Error::other(e.to_string())))?
-    .map_err(error)?;
-    Ok(file)
+        std::fs::rename(&temp, &target)?;
+        Ok(Swapped::Written {
+            etag: Some(crate::raw::local_etag(&std::fs::metadata(&target)?)),
+        })
+    })();
+    if !matches!(outcome, Ok(Swapped::Written { .. })) {
+        let _ = std::fs::remove_file(&temp);
+    }
+    outcome
+}
+
+/// Takes the lake folder's compare-and-swap lock (`flock` on `.futbr/cas.lock`); it holds until
+/// the returned file is dropped.
+fn cas_lock(root: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let dir = root.join(".futbr");
+    std::fs::create_dir_all(&dir)?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("cas.lock"))?;
+    // Held for one stat and one rename; a holder paused right there must not hang the others
+    // forever, so they give up after a while with a clear error.
+    let deadline = std::time::Instant::now() + CAS_LOCK_WAIT;
+    loop {
+        match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => return Ok(file),
+            Err(e) if e == rustix::io::Errno::WOULDBLOCK && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            Err(e) if e == rustix::io::Errno::WOULDBLOCK => {
+                return Err(std::io::Error::other(format!(
+                    "the lock {}/cas.lock has been held by another process for over {} s (paused or hung?)",
+                    dir.display(),
+                    CAS_LOCK_WAIT.as_secs()
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 fn root_path(path: &str) -> Option<Path> {

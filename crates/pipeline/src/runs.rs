@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futbr_lake::registry::InputObject;
-use futbr_lake::{keys, Lake, LakeError};
+use futbr_lake::{keys, Expect, Lake, LakeError, Swapped};
 use serde::{Deserialize, Serialize};
 
 /// How a run ended (or that it has not).
@@ -65,6 +65,10 @@ pub struct RunRecord {
     pub version: Option<String>,
     pub gate: Option<GateDecision>,
     pub message: String,
+    /// ETag of this record as this process last wrote it: each save is a compare-and-swap on
+    /// it, so a run cannot overwrite what a newer run wrote (e.g. marking it abandoned).
+    #[serde(skip)]
+    written: Option<Option<String>>,
 }
 
 impl RunRecord {
@@ -82,17 +86,34 @@ impl RunRecord {
             version: None,
             gate: None,
             message: String::new(),
+            written: None,
         }
     }
 
-    /// Writes the record (whole object).
-    pub async fn save(&self, lake: &Lake) -> Result<(), LakeError> {
+    /// Writes the record (whole object) by compare-and-swap: created if new, else replaced only
+    /// if it is still what this process last wrote.
+    pub async fn save(&mut self, lake: &Lake) -> Result<(), LakeError> {
         let key = keys::run_record(&self.run_id);
         let bytes = serde_json::to_vec_pretty(self).map_err(|e| LakeError::Corrupt {
             key: key.clone(),
             reason: format!("cannot encode the run record: {e}"),
         })?;
-        lake.put(&key, bytes).await
+        let expect = match &self.written {
+            None => Expect::Absent,
+            Some(Some(etag)) => Expect::ETag(etag),
+            // A store that gives no ETag: a whole-object write is the best there is.
+            Some(None) => {
+                lake.put(&key, bytes).await?;
+                return Ok(());
+            }
+        };
+        match lake.swap_tagged(&key, expect, bytes).await? {
+            Swapped::Written { etag } => {
+                self.written = Some(etag);
+                Ok(())
+            }
+            Swapped::Conflict => Err(LakeError::RecordChanged { key }),
+        }
     }
 }
 
@@ -126,18 +147,39 @@ pub async fn get_run(lake: &Lake, run_id: &str) -> Result<RunRecord, LakeError> 
 }
 
 /// Marks every run still `running` other than `current` as abandoned. Call only while holding the
-/// lease: then no other run can be alive.
+/// lease: then no other run can be alive. Each mark is a compare-and-swap on the record as read,
+/// so a write still in flight from the dead run is not lost silently: the mark is retried.
 pub async fn mark_abandoned(lake: &Lake, current: &str) -> Result<Vec<String>, LakeError> {
     let mut marked = Vec::new();
-    for mut run in list_runs(lake).await? {
-        if run.status == RunStatus::Running && run.run_id != current {
+    for run in list_runs(lake).await? {
+        if run.status != RunStatus::Running || run.run_id == current {
+            continue;
+        }
+        let key = keys::run_record(&run.run_id);
+        for _ in 0..5 {
+            let Some((bytes, etag)) = lake.get_with_etag(&key).await? else {
+                break;
+            };
+            let Ok(mut run) = serde_json::from_slice::<RunRecord>(&bytes) else {
+                break;
+            };
+            if run.status != RunStatus::Running {
+                break;
+            }
             run.status = RunStatus::Abandoned;
             run.finished_at = Some(Utc::now());
             run.message = format!(
-                "stopped before finishing (killed or crashed); found abandoned by run {current}"
+                "stopped before finishing (killed, crashed or paused past its lease); found abandoned by run {current}"
             );
-            run.save(lake).await?;
-            marked.push(run.run_id);
+            run.written = Some(etag);
+            match run.save(lake).await {
+                Ok(()) => {
+                    marked.push(run.run_id);
+                    break;
+                }
+                Err(LakeError::RecordChanged { .. }) => continue,
+                Err(e) => return Err(e),
+            }
         }
     }
     Ok(marked)
