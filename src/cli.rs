@@ -59,20 +59,35 @@ pub enum Command {
     },
     /// Check match CSV files and report every problem (nothing is written).
     ///
+    /// Reads the Brazilian data set's layout and football-data.co.uk's (detected from the
+    /// header). Files are also checked against each other in the order given (and, with
+    /// --lake, against the lake's raw/): a row whose score conflicts with a known result is
+    /// reported, as processing would quarantine it.
+    ///
     /// Exit status: 0 every row accepted (warnings allowed), 1 some rows would be quarantined,
     /// 2 a file was rejected whole.
     Validate {
         /// Print one JSON report per file (one per line) instead of text.
         #[arg(long)]
         json: bool,
+        /// Also check against this lake: its club table and the results its raw/ holds.
+        #[arg(long = "lake")]
+        lake: Option<String>,
         /// Match CSV files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
     /// Validate match CSV files, then copy them into the lake's raw/ (never overwriting).
+    ///
+    /// A row whose score conflicts with a result the lake already holds is reported; processing
+    /// quarantines it and keeps the known result, unless the file is ingested with --corrects.
     Ingest {
         #[command(flatten)]
         lake: LakeArgs,
+        /// The files correct known results: they go to raw/corrections/, whose scores replace
+        /// conflicting ones (each replacement recorded in the processing report and run record).
+        #[arg(long)]
+        corrects: bool,
         /// Match CSV files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -122,6 +137,8 @@ pub enum Command {
         recipe: RecipeArgs,
         #[command(flatten)]
         watch: WatchArgs,
+        #[command(flatten)]
+        feeds: FeedArgs,
     },
     /// Pipeline run records.
     Runs {
@@ -178,9 +195,10 @@ pub enum Command {
     /// dated strictly before it. Writes per-match predictions and a report (JSON, plus Markdown
     /// and SVG plots beside it).
     Backtest {
-        /// Match CSV (the same schema as raw/).
-        #[arg(long)]
-        data: PathBuf,
+        /// Match CSV (either layout raw/ takes); repeat to merge several files exactly as
+        /// `process` merges raw/ (in the order given; one match across sources, odds kept).
+        #[arg(long, required = true)]
+        data: Vec<PathBuf>,
         /// Per-club match statistics CSV (campeonato-brasileiro-estatisticas-full.csv: shots, shots
         /// on target, possession), joined by match ID; feeds the statistics features.
         #[arg(long)]
@@ -194,11 +212,12 @@ pub enum Command {
         /// A candidate (base-rates, logistic, elo, pi, features-ordered, dixon-coles, stack) or all.
         #[arg(long, default_value = "all")]
         model: String,
-        /// Output CSV `ID,p_home,p_draw,p_away` of the served model (or of --model).
-        #[arg(long)]
+        /// Output CSV `ID,date,home,away,p_home,p_draw,p_away` of the served model (or of --model).
+        #[arg(long, default_value = "backtest/predictions.csv")]
         predictions: PathBuf,
-        /// Output JSON report; REPORT.md, REPORT.calibration.svg and REPORT.rolling-rps.svg go beside it.
-        #[arg(long)]
+        /// The report: JSON, or Markdown when the name ends in .md. The other format and the
+        /// plots (.calibration.svg, .rolling-rps.svg) go beside it under the same stem.
+        #[arg(long, default_value = "backtest/report.json")]
         report: PathBuf,
     },
     /// Write a synthetic league history in the match CSV schema (for benchmarks and tests).
@@ -317,6 +336,37 @@ pub struct WatchArgs {
     /// Seconds the run lease lasts unless renewed.
     #[arg(long, env = "FUTBR_LEASE_SECONDS", default_value_t = 30)]
     pub lease_seconds: u64,
+}
+
+/// Feeds that keep the lake current by themselves (e.g. football-data.co.uk's
+/// https://www.football-data.co.uk/new/BRA.csv): each changed version is saved into
+/// raw/feeds/ as a new object, which triggers the loop.
+#[derive(Debug, Args)]
+pub struct FeedArgs {
+    /// A feed URL to poll (repeatable; FUTBR_FEEDS takes a comma-separated list).
+    #[arg(long = "feed", env = "FUTBR_FEEDS", value_delimiter = ',')]
+    pub urls: Vec<String>,
+    /// Time between polls of each feed (conditional requests: ETag, Last-Modified, SHA-256),
+    /// e.g. 6h, 30m, 90s.
+    #[arg(long, env = "FUTBR_FEED_INTERVAL", default_value = "6h", value_parser = futbr_pipeline::feed::parse_duration)]
+    pub feed_interval: std::time::Duration,
+}
+
+impl FeedArgs {
+    /// The follower's options (a failed feed is retried after 1 min, doubling up to the interval).
+    pub fn options(&self) -> futbr_pipeline::feed::FeedOptions {
+        futbr_pipeline::feed::FeedOptions {
+            urls: self
+                .urls
+                .iter()
+                .map(|u| u.trim().to_string())
+                .filter(|u| !u.is_empty())
+                .collect(),
+            interval: self.feed_interval,
+            backoff: std::time::Duration::from_secs(60).min(self.feed_interval),
+            ..futbr_pipeline::feed::FeedOptions::default()
+        }
+    }
 }
 
 /// A fixture asked about.

@@ -9,14 +9,20 @@ use futbr_lake::Lake;
 use futbr_pipeline::{BootstrapSource, ProcessOptions};
 
 use crate::cli::{
-    BootstrapArgs, Cli, Command, FixtureArgs, LakeArgs, ModelsCommand, PipelineCommand, RecipeArgs,
-    RunsCommand, WatchArgs,
+    BootstrapArgs, Cli, Command, FeedArgs, FixtureArgs, LakeArgs, ModelsCommand, PipelineCommand,
+    RecipeArgs, RunsCommand, WatchArgs,
 };
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Validate { json, files } => validate(json, &files),
-        Command::Ingest { lake, files } => runtime()?.block_on(ingest(lake, &files)),
+        Command::Validate { json, lake, files } => {
+            runtime()?.block_on(validate(json, lake.as_deref(), &files))
+        }
+        Command::Ingest {
+            lake,
+            corrects,
+            files,
+        } => runtime()?.block_on(ingest(lake, corrects, &files)),
         Command::Process {
             lake,
             bootstrap,
@@ -63,7 +69,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             bootstrap,
             recipe,
             watch,
-        } => runtime()?.block_on(watch_raw(lake, bootstrap, recipe, watch)),
+            feeds,
+        } => runtime()?.block_on(watch_raw(lake, bootstrap, recipe, watch, feeds)),
         Command::Runs { command } => runtime()?.block_on(runs(command)),
         Command::Doctor { lake, repair, json } => runtime()?.block_on(doctor(lake, repair, json)),
         Command::Models { command } => runtime()?.block_on(models(command)),
@@ -121,6 +128,7 @@ fn print_report_text(report: &FileReport) {
         let severity = match p.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "note",
         };
         let column = p
             .column
@@ -138,13 +146,99 @@ fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-fn validate(json: bool, files: &[std::path::PathBuf]) -> Result<ExitCode> {
-    let options = ValidateOptions::default();
+/// Validation options with a lake's club table (or the shipped one), and the results the
+/// lake's raw/ holds (none without a lake).
+async fn known_results(
+    lake: Option<&Lake>,
+) -> Result<(ValidateOptions, Vec<futbr_domain::history::SourceFile>)> {
+    let Some(lake) = lake else {
+        return Ok((ValidateOptions::with_shipped_clubs(), Vec::new()));
+    };
+    let options = ValidateOptions {
+        clubs: Some(futbr_pipeline::clubs::load(lake).await?),
+        ..ValidateOptions::default()
+    };
+    let known = futbr_pipeline::conflicts::raw_sources(lake, &options)
+        .await
+        .with_context(|| format!("cannot read the results of {}", lake.url()))?;
+    Ok((options, known))
+}
+
+/// Adds the rows of a validated file that conflict with `known` to its report as errors (the
+/// row would be quarantined), or, for a correction, as warnings; returns how many.
+fn report_conflicts(
+    known: &[futbr_domain::history::SourceFile],
+    validated: &mut futbr_domain::validate::ValidatedFile,
+    corrects: bool,
+) -> usize {
+    let name = validated.report.file.clone();
+    let found = futbr_pipeline::conflicts::conflicts_with(known, &name, validated, corrects);
+    for c in &found {
+        validated
+            .report
+            .problems
+            .push(futbr_domain::validate::Problem {
+                line: c.other.line,
+                column: None,
+                value: c.other.result.clone(),
+                severity: if corrects {
+                    Severity::Warning
+                } else {
+                    Severity::Error
+                },
+                message: c.message.clone(),
+            });
+    }
+    if !corrects {
+        validated.report.rows_accepted = validated
+            .report
+            .rows_accepted
+            .saturating_sub(found.len() as u64);
+    }
+    found.len()
+}
+
+/// The file as a merge source, for checking the files after it.
+fn as_source(
+    name: &str,
+    validated: &futbr_domain::validate::ValidatedFile,
+    corrects: bool,
+) -> futbr_domain::history::SourceFile {
+    futbr_domain::history::SourceFile {
+        name: name.to_string(),
+        matches: validated.matches.clone(),
+        lines: validated.lines.clone(),
+        corrects,
+    }
+}
+
+async fn validate(
+    json: bool,
+    lake: Option<&str>,
+    files: &[std::path::PathBuf],
+) -> Result<ExitCode> {
+    let lake = lake
+        .map(|url| {
+            open_lake_with(
+                &LakeArgs {
+                    url: url.to_string(),
+                    store_timeout: futbr_lake::DEFAULT_STORE_TIMEOUT.as_secs_f64(),
+                },
+                true,
+            )
+        })
+        .transpose()?;
+    let (options, mut known) = known_results(lake.as_ref()).await?;
     let mut worst = 0;
     for path in files {
         let name = path.display().to_string();
         let report = match std::fs::read(path) {
-            Ok(bytes) => validate_csv(&name, &bytes, &options).report,
+            Ok(bytes) => {
+                let mut validated = validate_csv(&name, &bytes, &options);
+                report_conflicts(&known, &mut validated, false);
+                known.push(as_source(&name, &validated, false));
+                validated.report
+            }
             Err(e) => FileReport {
                 rejected: Some(format!("cannot read the file: {e}")),
                 ..FileReport::empty(&name)
@@ -160,28 +254,43 @@ fn validate(json: bool, files: &[std::path::PathBuf]) -> Result<ExitCode> {
     Ok(ExitCode::from(worst as u8))
 }
 
-async fn ingest(lake: LakeArgs, files: &[std::path::PathBuf]) -> Result<ExitCode> {
+async fn ingest(lake: LakeArgs, corrects: bool, files: &[std::path::PathBuf]) -> Result<ExitCode> {
     let lake = open_reachable(&lake, false).await?;
-    let options = ValidateOptions::default();
+    let (options, mut known) = known_results(Some(&lake)).await?;
     let mut worst = 0;
     for path in files {
         let bytes = read_file(path)?;
         let name = path.display().to_string();
-        let report = validate_csv(&name, &bytes, &options).report;
+        let mut validated = validate_csv(&name, &bytes, &options);
+        let conflicts = report_conflicts(&known, &mut validated, corrects);
+        let report = validated.report.clone();
         worst = worst.max(report.exit_code());
         if report.rejected.is_some() {
             print_report_text(&report);
             println!("  not ingested");
             continue;
         }
-        if report.exit_code() != 0 {
+        if report.exit_code() != 0 || conflicts > 0 {
             print_report_text(&report);
+        }
+        if conflicts > 0 {
+            if corrects {
+                println!("  corrects {conflicts} known result(s)");
+            } else {
+                println!(
+                    "  warning: {conflicts} row(s) conflict with known results: processing will quarantine them and keep the known results (ingest with --corrects to replace them)"
+                );
+            }
         }
         let file_name = path
             .file_name()
             .map(|n| n.to_string_lossy())
             .unwrap_or_default();
-        let added = lake.add_raw(&file_name, Bytes::from(bytes)).await?;
+        let folder = if corrects { "corrections/" } else { "" };
+        let added = lake
+            .add_raw_in(folder, &file_name, Bytes::from(bytes))
+            .await?;
+        known.push(as_source(&added.key, &validated, corrects));
         if added.created {
             println!(
                 "{name} → {} ({} rows accepted)",
@@ -218,6 +327,7 @@ async fn process(lake: LakeArgs, bootstrap: BootstrapArgs, json: bool) -> Result
         run_id: futbr_pipeline::new_run_id(),
         validate: ValidateOptions::default(),
     };
+    // ValidateOptions::default() has no club table: process loads the lake's.
     let report = futbr_pipeline::process(&lake, &options).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -241,11 +351,23 @@ async fn process(lake: LakeArgs, bootstrap: BootstrapArgs, json: bool) -> Result
             report.merge.duplicates_dropped,
             report.merge.replaced
         );
+        if report.merge.combined > 0 {
+            println!(
+                "{} match(es) found in two sources and combined",
+                report.merge.combined
+            );
+        }
         for w in &report.merge.warnings {
             println!("  warning: {}", w.message);
         }
         for skipped in &report.skipped {
             println!("  skipped {}: {}", skipped.name, skipped.reason);
+        }
+        for c in &report.merge.conflicts {
+            println!("  warning: conflicting result quarantined: {}", c.message);
+        }
+        for c in &report.merge.corrections {
+            println!("  correction applied: {}", c.message);
         }
     }
     // Quarantine is a normal outcome of processing, not a failure of the job.
@@ -258,11 +380,14 @@ async fn features(lake: LakeArgs, fixture: FixtureArgs) -> Result<ExitCode> {
     let matches = futbr_pipeline::online::load_matches(&lake)
         .await
         .context("no processed matches in the lake: run `futbr process` first")?;
-    let directory = futbr_domain::clubs::ClubDirectory::new(
+    let mut directory = futbr_domain::clubs::ClubDirectory::new(
         matches
             .iter()
             .flat_map(|m| [m.home.clone(), m.away.clone()]),
     );
+    futbr_pipeline::clubs::load_or_shipped(&lake)
+        .await
+        .add_aliases_to(&mut directory);
     let resolve = |typed: &str| -> Result<String> {
         match directory.resolve(typed) {
             Ok(club) => Ok(club.to_string()),
@@ -331,7 +456,7 @@ fn read_stats(path: &std::path::Path) -> Result<futbr_domain::stats::StatsTable>
 }
 
 fn backtest(
-    data: &std::path::Path,
+    data: &[std::path::PathBuf],
     stats: Option<&std::path::Path>,
     test_from: chrono::NaiveDate,
     test_to: Option<chrono::NaiveDate>,
@@ -348,25 +473,31 @@ fn backtest(
             .parse::<Candidate>()
             .map_err(|e| anyhow::anyhow!("{e} or all"))?]
     };
-    let bytes = read_file(data)?;
-    let validated = validate_csv(
-        &data.display().to_string(),
-        &bytes,
-        &ValidateOptions::default(),
-    );
-    if let Some(why) = &validated.report.rejected {
-        anyhow::bail!("{}: {why}", data.display());
-    }
-    if validated.report.exit_code() != 0 {
-        eprintln!(
-            "warning: {} row(s) of {} were invalid and left out (see `futbr validate {}`)",
-            validated.report.rows_total - validated.report.rows_accepted,
-            data.display(),
-            data.display()
-        );
+    // The files merge exactly as `process` merges raw/: the shipped club table, upload order =
+    // the order given, one match across sources, conflicting scores left out and reported.
+    let options = ValidateOptions::with_shipped_clubs();
+    let mut sources = Vec::with_capacity(data.len());
+    for path in data {
+        let bytes = read_file(path)?;
+        let validated = validate_csv(&path.display().to_string(), &bytes, &options);
+        if let Some(why) = &validated.report.rejected {
+            anyhow::bail!("{}: {why}", path.display());
+        }
+        if validated.report.exit_code() != 0 {
+            eprintln!(
+                "warning: {} row(s) of {} were invalid and left out (see `futbr validate {}`)",
+                validated.report.rows_total - validated.report.rows_accepted,
+                path.display(),
+                path.display()
+            );
+        }
+        sources.push(as_source(&path.display().to_string(), &validated, false));
     }
     let stats = stats.map(read_stats).transpose()?;
-    let history = futbr_domain::History::from_matches(validated.matches);
+    let (history, merged) = futbr_domain::History::merge_sources(sources);
+    for c in &merged.conflicts {
+        eprintln!("warning: conflicting result left out: {}", c.message);
+    }
     let matches = history.matches();
     let config = BacktestConfig {
         test_from,
@@ -412,18 +543,25 @@ fn backtest(
     );
     let served = Candidate::parse(&built.served).unwrap_or(candidates[0]);
     let csv = report::predictions_csv(&result, matches, served).context("no predictions")?;
-    std::fs::write(predictions_path, csv)
-        .with_context(|| format!("cannot write {}", predictions_path.display()))?;
-    std::fs::write(report_path, serde_json::to_vec_pretty(&built)?)
-        .with_context(|| format!("cannot write {}", report_path.display()))?;
-    let beside = |suffix: &str| report_path.with_extension(suffix);
+    let write = |path: &std::path::Path, bytes: &[u8]| -> Result<()> {
+        if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(folder)
+                .with_context(|| format!("cannot create {}", folder.display()))?;
+        }
+        std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+    };
+    write(predictions_path, csv.as_bytes())?;
+    let paths = report_paths(report_path);
     let markdown = report::markdown(&built);
-    std::fs::write(beside("md"), &markdown)
-        .with_context(|| format!("cannot write {}", beside("md").display()))?;
-    std::fs::write(beside("calibration.svg"), report::calibration_svg(&built)?)?;
-    std::fs::write(
-        beside("rolling-rps.svg"),
-        report::rolling_rps_svg(&result, matches, 100)?,
+    write(&paths.json, &serde_json::to_vec_pretty(&built)?)?;
+    write(&paths.markdown, markdown.as_bytes())?;
+    write(
+        &paths.calibration,
+        report::calibration_svg(&built)?.as_bytes(),
+    )?;
+    write(
+        &paths.rolling_rps,
+        report::rolling_rps_svg(&result, matches, 100)?.as_bytes(),
     )?;
     print!("{markdown}");
     println!(
@@ -432,6 +570,39 @@ fn backtest(
         result.feature_seconds
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where the backtest's report files go.
+struct ReportPaths {
+    json: std::path::PathBuf,
+    markdown: std::path::PathBuf,
+    calibration: std::path::PathBuf,
+    rolling_rps: std::path::PathBuf,
+}
+
+/// `x.md` is the Markdown (the JSON goes to `x.json`); any other name is the JSON (the Markdown
+/// goes to `x.md`); the plots share the stem. No two outputs ever share a name.
+fn report_paths(report: &std::path::Path) -> ReportPaths {
+    let markdown_given = report
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("md"));
+    let beside = |suffix: &str| report.with_extension(suffix);
+    let (json, markdown) = if markdown_given {
+        (beside("json"), report.to_path_buf())
+    } else if report.extension().is_some_and(|e| e == "json") {
+        (report.to_path_buf(), beside("md"))
+    } else {
+        // `x.txt` or `x`: keep the given name for the JSON, the Markdown beside it.
+        let mut md = report.as_os_str().to_owned();
+        md.push(".md");
+        (report.to_path_buf(), md.into())
+    };
+    ReportPaths {
+        json,
+        markdown,
+        calibration: beside("calibration.svg"),
+        rolling_rps: beside("rolling-rps.svg"),
+    }
 }
 
 fn synth(matches: usize, out: &std::path::Path) -> Result<ExitCode> {
@@ -515,6 +686,18 @@ fn print_run(r: &futbr_pipeline::runs::RunRecord) {
         "run {} ({}): {:?} — {}",
         r.run_id, r.trigger, r.status, r.message
     );
+    if r.conflicts > 0 {
+        println!(
+            "  warning: {} row(s) with a score conflicting with a known result quarantined (the known results stay)",
+            r.conflicts
+        );
+    }
+    if r.corrections > 0 {
+        println!("  {} known result(s) corrected", r.corrections);
+    }
+    for note in &r.merge_notes {
+        println!("    {note}");
+    }
     for s in &r.steps {
         let took = s
             .finished_at
@@ -607,6 +790,7 @@ async fn watch_raw(
     bootstrap: BootstrapArgs,
     recipe: RecipeArgs,
     watch: WatchArgs,
+    feeds: FeedArgs,
 ) -> Result<ExitCode> {
     let lake = open_reachable(&lake, false).await?;
     warn_unused_bootstrap(&lake, &bootstrap).await;
@@ -616,15 +800,37 @@ async fn watch_raw(
         lake.url().trim_end_matches('/'),
         watch.interval
     );
-    futbr_pipeline::watch::watch(&lake, &options, shutdown_signal())
-        .await
-        .map_err(|e| match e {
-            futbr_pipeline::PipelineError::BootstrapSource { .. }
-            | futbr_pipeline::PipelineError::Checksum { .. } => {
-                anyhow::Error::new(e).context(BOOTSTRAP_HINT)
-            }
-            e => e.into(),
-        })?;
+    let feed_options = feeds.options();
+    for url in &feed_options.urls {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            anyhow::bail!("--feed {url:?} is not an http(s) URL");
+        }
+        eprintln!(
+            "following {url} every {}",
+            futbr_pipeline::feed::describe_duration(feed_options.interval)
+        );
+    }
+    // One shutdown signal stops both the watcher and the feed follower.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let signal = async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    };
+    let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|&stop| stop).await;
+    };
+    let (watched, _, _) = tokio::join!(
+        futbr_pipeline::watch::watch(&lake, &options, wait(stopped.clone())),
+        futbr_pipeline::feed::follow(&lake, &feed_options, wait(stopped.clone())),
+        signal,
+    );
+    watched.map_err(|e| match e {
+        futbr_pipeline::PipelineError::BootstrapSource { .. }
+        | futbr_pipeline::PipelineError::Checksum { .. } => {
+            anyhow::Error::new(e).context(BOOTSTRAP_HINT)
+        }
+        e => e.into(),
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -295,10 +295,14 @@ fn ingest_then_process_keeps_good_rows_and_quarantines_bad_ones() {
         "{}",
         stdout(&again)
     );
+    // Three scores of the full file differ from the production file's: ingested, with a warning
+    // (exit 1: those rows will be quarantined and the known results kept).
+    let o = futbr(&["ingest", "--lake", lake_arg, full.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     assert!(
-        futbr(&["ingest", "--lake", lake_arg, full.to_str().unwrap()])
-            .status
-            .success()
+        stdout(&o).contains("3 row(s) conflict with known results"),
+        "{}",
+        stdout(&o)
     );
 
     let header = futbr_domain::synthetic::HEADER;
@@ -320,12 +324,15 @@ fn ingest_then_process_keeps_good_rows_and_quarantines_bad_ones() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(report["matches"], 8786); // the real 8,785 plus the one good synthetic row
-                                         // The rows and their report; `.versions/` remembers that this object version is quarantined.
+                                         // The rows, their report and the conflicts; `.versions/` remembers that this object version
+                                         // is quarantined.
     let quarantine: Vec<PathBuf> = files_under(&lake.join("quarantine"))
         .into_iter()
         .filter(|p| !p.to_string_lossy().contains("/.versions/"))
         .collect();
-    assert_eq!(quarantine.len(), 2, "{quarantine:?}");
+    assert_eq!(quarantine.len(), 3, "{quarantine:?}");
+    assert!(quarantine.iter().any(|p| p.ends_with("conflicts.json")));
+    assert_eq!(report["merge"]["conflicts"].as_array().unwrap().len(), 3);
     let rows = std::fs::read_to_string(
         quarantine
             .iter()
@@ -338,13 +345,21 @@ fn ingest_then_process_keeps_good_rows_and_quarantines_bad_ones() {
         &std::fs::read(
             quarantine
                 .iter()
-                .find(|p| p.extension().unwrap() == "json")
+                .find(|p| p.to_string_lossy().ends_with(".report.json"))
                 .unwrap(),
         )
         .unwrap(),
     )
     .unwrap();
-    assert_eq!(q_report["problems"][0]["column"], "visitante_Placar");
+    // The synthetic clubs are new to the club table (notes); the one error is the missing score.
+    let errors: Vec<&serde_json::Value> = q_report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["severity"] == "error")
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["column"], "visitante_Placar");
     // raw/ holds the three accepted uploads exactly as they were.
     assert_eq!(files_under(&lake.join("raw")).len(), 3);
 }
@@ -385,11 +400,11 @@ fn backtest_writes_reproducible_predictions_and_a_report() {
     let (b, _) = run("b");
     assert_eq!(a, b, "two runs must give identical bytes");
     let mut lines = a.lines();
-    assert_eq!(lines.next(), Some("ID,p_home,p_draw,p_away"));
+    assert_eq!(lines.next(), Some("ID,date,home,away,p_home,p_draw,p_away"));
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len() as u64, report["matches"].as_u64().unwrap());
     for row in rows {
-        let p: Vec<f64> = row.split(',').skip(1).map(|v| v.parse().unwrap()).collect();
+        let p: Vec<f64> = row.split(',').skip(4).map(|v| v.parse().unwrap()).collect();
         assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{row}");
     }
     assert_eq!(report["candidates"].as_array().unwrap().len(), 7);

@@ -3,8 +3,10 @@
 //!
 //! - [`validate::validate_csv`] reads one file into valid [`Match`]es plus a [`validate::FileReport`]
 //!   naming every problem by line, column and value; it never panics on any input.
-//! - [`history::History::merge`] merges files in upload order, deduplicates by natural key
-//!   (the date and the two clubs), orders chronologically and derives seasons.
+//! - [`history::History::merge_sources`] merges files in upload order, recognises one match
+//!   across sources (the same clubs, dates at most a day apart), combines what each source knows,
+//!   quarantines conflicting scores, orders chronologically and derives seasons.
+//! - [`identity::ClubTable`] gives every club one name across sources.
 //! - [`synthetic`] generates league histories of any shape for tests and benchmarks.
 //!
 //! ```
@@ -19,10 +21,12 @@
 
 pub mod clubs;
 pub mod history;
+pub mod identity;
 pub mod matches;
 pub mod stats;
 pub mod synthetic;
 pub mod validate;
 
 pub use history::History;
-pub use matches::{Match, NaturalKey, Outcome, Team};
+pub use identity::{ClubTable, Resolution};
+pub use matches::{ClosingOdds, Match, NaturalKey, Odds1x2, Outcome, Price, Team};

@@ -42,17 +42,117 @@ impl Outcome {
     }
 }
 
+/// A decimal price (European odds, e.g. 2.35) held exactly in thousandths, so that matches
+/// carrying odds still compare equal bit for bit (a float would break `Eq`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Price(u32);
+
+impl Price {
+    /// The lowest price accepted: 1.001 (a price of 1 or less pays nothing back).
+    pub const MIN_THOUSANDTHS: u32 = 1_001;
+    /// The highest price accepted: 1000.
+    pub const MAX_THOUSANDTHS: u32 = 1_000_000;
+
+    /// A price from thousandths (2350 is 2.35), if within [`Price::MIN_THOUSANDTHS`]..=[`Price::MAX_THOUSANDTHS`].
+    pub fn from_thousandths(thousandths: u32) -> Option<Price> {
+        (Price::MIN_THOUSANDTHS..=Price::MAX_THOUSANDTHS)
+            .contains(&thousandths)
+            .then_some(Price(thousandths))
+    }
+
+    /// Parses a decimal price such as `2.35`, `3` or `1.875` (at most three decimals).
+    pub fn parse(s: &str) -> Option<Price> {
+        let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+        if int.is_empty()
+            || int.len() > 4
+            || frac.len() > 3
+            || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        let mut value: u32 = int.parse().ok()?;
+        for i in 0..3 {
+            let digit = frac.as_bytes().get(i).map_or(0, |b| u32::from(b - b'0'));
+            value = value * 10 + digit;
+        }
+        Price::from_thousandths(value)
+    }
+
+    pub fn thousandths(self) -> u32 {
+        self.0
+    }
+
+    /// The price as a decimal number (exactly the double nearest the written price).
+    pub fn decimal(self) -> f64 {
+        f64::from(self.0) / 1000.0
+    }
+}
+
+impl std::fmt::Display for Price {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = format!("{}.{:03}", self.0 / 1000, self.0 % 1000);
+        f.write_str(text.trim_end_matches('0').trim_end_matches('.'))
+    }
+}
+
+/// Prices of the three outcomes of one match (1X2: home, draw, away).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct Odds1x2 {
+    pub home: Price,
+    pub draw: Price,
+    pub away: Price,
+}
+
+impl Odds1x2 {
+    /// The raw implied probabilities `1/price`, in the order home, draw, away. They sum to more
+    /// than 1 by the bookmaker's margin; de-vigging is the models' business.
+    pub fn implied(&self) -> [f64; 3] {
+        [self.home, self.draw, self.away].map(|p| 1.0 / p.decimal())
+    }
+
+    /// The bookmaker's margin: the implied probabilities' sum minus 1.
+    pub fn overround(&self) -> f64 {
+        self.implied().iter().sum::<f64>() - 1.0
+    }
+}
+
+/// The closing 1X2 odds known for a match (football-data.co.uk's `PSC*` and `AvgC*` columns).
+/// Closing odds are published at kick-off: a model may use them only for matches dated strictly
+/// before the one it predicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+pub struct ClosingOdds {
+    /// Pinnacle's closing prices.
+    pub pinnacle: Option<Odds1x2>,
+    /// The market average of the closing prices.
+    pub average: Option<Odds1x2>,
+}
+
+impl ClosingOdds {
+    /// Whether no price is known (such odds are stored as `None` on a [`Match`]).
+    pub fn is_empty(&self) -> bool {
+        self.pinnacle.is_none() && self.average.is_none()
+    }
+
+    /// The prices of `self`, completed by those of `other` where `self` has none.
+    pub fn or(self, other: ClosingOdds) -> ClosingOdds {
+        ClosingOdds {
+            pinnacle: self.pinnacle.or(other.pinnacle),
+            average: self.average.or(other.average),
+        }
+    }
+}
+
 /// One validated match result.
 ///
 /// Built only by [`crate::validate`]; `season` is 0 until the match enters a
 /// [`crate::history::History`], which derives seasons from the whole data set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Match {
-    /// The input's `ID` column.
-    pub id: u64,
+    /// The input's `ID` column; `None` for sources without one (football-data.co.uk).
+    pub id: Option<u64>,
     /// Season label: the calendar year in which the season started (see [`crate::history`]).
     pub season: i32,
-    /// The input's `rodata` column.
+    /// The input's `rodata` column; 0 when the source does not say (football-data.co.uk).
     pub round: u16,
     pub date: NaiveDate,
     /// Kick-off time, when known.
@@ -70,6 +170,8 @@ pub struct Match {
     /// Federation state of each club (e.g. `SP`); empty when unknown.
     pub home_state: Arc<str>,
     pub away_state: Arc<str>,
+    /// Closing odds, when a source gave them.
+    pub odds: Option<ClosingOdds>,
 }
 
 impl Match {
@@ -92,9 +194,29 @@ impl Match {
         }
     }
 
-    /// Chronological order: date, then kick-off time (unknown first), then ID.
+    /// Chronological order: date, then kick-off time (unknown first), then ID (none first), then
+    /// the clubs' names, so the order never depends on the order of the input.
     pub fn chronological_cmp(&self, other: &Match) -> Ordering {
-        (self.date, self.time, self.id).cmp(&(other.date, other.time, other.id))
+        (self.date, self.time, self.id, &self.home, &self.away).cmp(&(
+            other.date,
+            other.time,
+            other.id,
+            &other.home,
+            &other.away,
+        ))
+    }
+
+    /// `ID 123` or, for a source without IDs, the date and the clubs; for messages.
+    pub fn label(&self) -> String {
+        match self.id {
+            Some(id) => format!("ID {id}"),
+            None => format!(
+                "{} {} x {}",
+                self.date.format("%d/%m/%Y"),
+                self.home,
+                self.away
+            ),
+        }
     }
 
     /// True when both clubs come from the same federation state (a "clássico" in the original).
@@ -136,5 +258,27 @@ mod tests {
         assert_eq!(Outcome::from_score(1, 1), Outcome::Draw);
         assert_eq!(Outcome::from_score(0, 1), Outcome::Away);
         assert_eq!(Outcome::Away.index(), 2);
+    }
+
+    #[test]
+    fn prices_are_exact_and_checked() {
+        assert_eq!(Price::parse("2.35").map(Price::thousandths), Some(2350));
+        assert_eq!(Price::parse("3").map(Price::thousandths), Some(3000));
+        assert_eq!(Price::parse("1.875").map(Price::thousandths), Some(1875));
+        assert_eq!(Price::parse("2.35").unwrap().decimal(), 2.35);
+        assert_eq!(Price::parse("2.35").unwrap().to_string(), "2.35");
+        assert_eq!(Price::parse("12").unwrap().to_string(), "12");
+        for bad in [
+            "", "1", "0.5", "1.0001", "-2", "2,35", "abc", "1e3", "10000", ".5",
+        ] {
+            assert_eq!(Price::parse(bad), None, "{bad}");
+        }
+        let odds = Odds1x2 {
+            home: Price::parse("2").unwrap(),
+            draw: Price::parse("4").unwrap(),
+            away: Price::parse("4").unwrap(),
+        };
+        assert_eq!(odds.implied(), [0.5, 0.25, 0.25]);
+        assert_eq!(odds.overround(), 0.0);
     }
 }

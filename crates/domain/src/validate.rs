@@ -12,6 +12,18 @@
 //! - Identical repeated rows collapse into one with a single summarising warning.
 //! - The same `ID` with different content: the later row is an error (quarantined).
 //! - The same match (date and the two clubs) under a different `ID`: the later line wins, with a warning.
+//!
+//! Layouts, detected from the header:
+//! - the Brazilian data set's (`ID, rodata, data, mandante, …`), any column order;
+//! - football-data.co.uk's "extra leagues" layout (`Country,League,Season,Date,Time,Home,Away,HG,AG,
+//!   Res,PSCH,…,AvgCH,…`) and its main-leagues layout (`Div,Date,Time,HomeTeam,AwayTeam,FTHG,FTAG,
+//!   FTR,…`), columns found by name. These have no ID and no round; their dates and times are UK
+//!   time and are converted to Brasília time (UTC−3) when the time is given; closing odds
+//!   (`PSCH/PSCD/PSCA`, `AvgCH/AvgCD/AvgCA`) are kept, a bad price is a warning that drops the
+//!   prices of that bookmaker; a row without a score is a fixture, skipped with a note.
+//!
+//! With a [`ClubTable`] in the options, club names are resolved to their canonical spelling; a
+//! near miss of a known club is an error naming the closest clubs (see [`crate::identity`]).
 
 use std::sync::Arc;
 
@@ -19,7 +31,8 @@ use chrono::{Datelike, NaiveDate, NaiveTime};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
-use crate::matches::{Match, Outcome};
+use crate::identity::{ClubTable, Resolution};
+use crate::matches::{ClosingOdds, Match, Odds1x2, Outcome, Price};
 
 /// Columns a match CSV must have; a file missing any of them is rejected.
 pub const REQUIRED_COLUMNS: [&str; 7] = [
@@ -59,12 +72,14 @@ pub const EARLIEST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1870, 1, 1) {
     None => panic!("valid constant"),
 };
 
-/// How serious a problem is: errors quarantine the row, warnings keep it.
+/// How serious a problem is: errors quarantine the row, warnings keep it, notes say what was
+/// done with a row that is fine but not a result (a fixture) or a name seen for the first time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
     Warning,
+    Note,
 }
 
 /// One problem found in a file.
@@ -99,7 +114,7 @@ pub struct FileReport {
     pub file: String,
     /// Data rows read (the header excluded).
     pub rows_total: u64,
-    /// Rows not quarantined (collapsed duplicates count as accepted).
+    /// Rows not quarantined (collapsed duplicates and skipped fixtures count as accepted).
     pub rows_accepted: u64,
     pub problems: Vec<Problem>,
     /// Why the whole file was rejected, if it was.
@@ -144,6 +159,8 @@ pub struct ValidatedFile {
     pub report: FileReport,
     /// Valid matches in file order, deduplicated within the file.
     pub matches: Vec<Match>,
+    /// The physical line (header = 1) of each match of `matches`.
+    pub lines: Vec<u64>,
     /// The quarantined rows as CSV (the file's header, then each bad row), if any row was bad.
     pub quarantine_csv: Option<Vec<u8>>,
 }
@@ -153,12 +170,25 @@ pub struct ValidatedFile {
 pub struct ValidateOptions {
     /// Matches dated after this day cannot have a result yet and are errors.
     pub today: NaiveDate,
+    /// Resolves club names to one identity across sources; `None` keeps names as written.
+    pub clubs: Option<Arc<ClubTable>>,
 }
 
 impl Default for ValidateOptions {
     fn default() -> Self {
         ValidateOptions {
             today: chrono::Local::now().date_naive(),
+            clubs: None,
+        }
+    }
+}
+
+impl ValidateOptions {
+    /// Today's options with the club table that ships with the project.
+    pub fn with_shipped_clubs() -> ValidateOptions {
+        ValidateOptions {
+            clubs: Some(Arc::new(ClubTable::shipped())),
+            ..ValidateOptions::default()
         }
     }
 }
@@ -172,6 +202,7 @@ pub fn validate_csv(file: &str, bytes: &[u8], options: &ValidateOptions) -> Vali
             report
         },
         matches: Vec::new(),
+        lines: Vec::new(),
         quarantine_csv: None,
     };
 
@@ -210,16 +241,17 @@ pub fn validate_csv(file: &str, bytes: &[u8], options: &ValidateOptions) -> Vali
         Ok(false) => return reject(report, "empty file: no header and no rows".into()),
         Err(e) => return reject(report, format!("unreadable CSV header: {e}")),
     }
-    let columns = match Columns::locate(&header, &mut report.problems) {
-        Ok(columns) => columns,
+    let layout = match Layout::locate(&header, &mut report.problems) {
+        Ok(layout) => layout,
         Err(why) => return reject(report, why),
     };
 
     let mut ctx = RowContext {
-        columns: &columns,
+        layout: &layout,
         options,
         interner: Interner::default(),
         width: header.len(),
+        resolved: FxHashMap::default(),
     };
     // Sized from the header's length so that large files do not regrow their tables.
     let expected_rows = text.len() / (header_end + 1).max(64) + 16;
@@ -295,8 +327,9 @@ pub fn validate_csv(file: &str, bytes: &[u8], options: &ValidateOptions) -> Vali
             at_end && !ends_with_newline,
             &mut report.problems,
         ) {
-            Some(m) => {
-                if let Some(&first) = by_id.get(&m.id) {
+            Row::Fixture => {}
+            Row::Result(m) => {
+                if let Some(&first) = m.id.and_then(|id| by_id.get(&id)) {
                     if !removed[first] && matches[first] == m {
                         collapsed += 1;
                         if first_collapsed_line == 0 {
@@ -309,11 +342,12 @@ pub fn validate_csv(file: &str, bytes: &[u8], options: &ValidateOptions) -> Vali
                         report.problems.push(Problem {
                             line,
                             column: Some("ID".into()),
-                            value: m.id.to_string(),
+                            value: m.id.map(|id| id.to_string()).unwrap_or_default(),
                             severity: Severity::Error,
                             message: format!(
-                                "duplicate ID {} with different content (first seen at line {})",
-                                m.id, lines[first]
+                                "duplicate {} with different content (first seen at line {})",
+                                m.label(),
+                                lines[first]
                             ),
                         });
                         quarantined.push(record.clone());
@@ -327,20 +361,28 @@ pub fn validate_csv(file: &str, bytes: &[u8], options: &ValidateOptions) -> Vali
                         column: None,
                         value: m.natural_key().to_string(),
                         severity: Severity::Warning,
-                        message: format!(
-                            "same match as line {} (ID {}) under ID {}; this later line wins",
-                            lines[earlier], matches[earlier].id, m.id
-                        ),
+                        message: match (matches[earlier].id, m.id) {
+                            (Some(was), Some(id)) => format!(
+                                "same match as line {} (ID {was}) under ID {id}; this later line wins",
+                                lines[earlier]
+                            ),
+                            _ => format!(
+                                "same match as line {}; this later line wins",
+                                lines[earlier]
+                            ),
+                        },
                     });
                     removed[earlier] = true;
                 }
                 by_key.insert(key, matches.len());
-                by_id.insert(m.id, matches.len());
+                if let Some(id) = m.id {
+                    by_id.insert(id, matches.len());
+                }
                 matches.push(m);
                 lines.push(line);
                 removed.push(false);
             }
-            None => quarantined.push(record.clone()),
+            Row::Bad => quarantined.push(record.clone()),
         }
     }
 
@@ -362,6 +404,8 @@ pub fn validate_csv(file: &str, bytes: &[u8], options: &ValidateOptions) -> Vali
     if removed.iter().any(|&r| r) {
         let mut keep = removed.iter().map(|r| !r);
         matches.retain(|_| keep.next().unwrap_or(true));
+        let mut keep = removed.iter().map(|r| !r);
+        lines.retain(|_| keep.next().unwrap_or(true));
     }
     let quarantine_csv = (!quarantined.is_empty()).then(|| {
         let mut writer = csv::WriterBuilder::new()
@@ -377,6 +421,7 @@ pub fn validate_csv(file: &str, bytes: &[u8], options: &ValidateOptions) -> Vali
     ValidatedFile {
         report,
         matches,
+        lines,
         quarantine_csv,
     }
 }
@@ -421,6 +466,122 @@ fn decode(bytes: &[u8]) -> Decoded<'_> {
                 line,
             }
         }
+    }
+}
+
+/// The layout of a file, detected from its header.
+enum Layout {
+    Brazilian(Columns),
+    FootballData(FootballDataColumns),
+}
+
+impl Layout {
+    fn locate(header: &csv::ByteRecord, problems: &mut Vec<Problem>) -> Result<Layout, String> {
+        let names: Vec<String> = header
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).trim().to_string())
+            .collect();
+        if let Some(columns) = FootballDataColumns::locate(&names)? {
+            return Ok(Layout::FootballData(columns));
+        }
+        Columns::locate(header, problems).map(Layout::Brazilian)
+    }
+}
+
+/// The column names of one football-data.co.uk layout.
+struct FootballDataNames {
+    date: &'static str,
+    home: &'static str,
+    away: &'static str,
+    home_goals: &'static str,
+    away_goals: &'static str,
+    result: &'static str,
+}
+
+/// The "extra leagues" layout (`new/BRA.csv`).
+const EXTRA_LEAGUES: FootballDataNames = FootballDataNames {
+    date: "Date",
+    home: "Home",
+    away: "Away",
+    home_goals: "HG",
+    away_goals: "AG",
+    result: "Res",
+};
+
+/// The main-leagues layout (`mmz4281/2425/E0.csv`).
+const MAIN_LEAGUES: FootballDataNames = FootballDataNames {
+    date: "Date",
+    home: "HomeTeam",
+    away: "AwayTeam",
+    home_goals: "FTHG",
+    away_goals: "FTAG",
+    result: "FTR",
+};
+
+/// The closing-odds columns kept: Pinnacle's and the market average's.
+const PINNACLE_CLOSING: [&str; 3] = ["PSCH", "PSCD", "PSCA"];
+const AVERAGE_CLOSING: [&str; 3] = ["AvgCH", "AvgCD", "AvgCA"];
+
+/// Where football-data.co.uk's columns sit in the file; other columns are ignored.
+struct FootballDataColumns {
+    names: &'static FootballDataNames,
+    date: usize,
+    time: Option<usize>,
+    home: usize,
+    away: usize,
+    home_goals: usize,
+    away_goals: usize,
+    result: Option<usize>,
+    pinnacle: Option<[usize; 3]>,
+    average: Option<[usize; 3]>,
+}
+
+impl FootballDataColumns {
+    /// `Ok(None)` when the header is not football-data's; an error when it is but lacks a
+    /// column a result needs.
+    fn locate(names: &[String]) -> Result<Option<FootballDataColumns>, String> {
+        let find = |name: &str| names.iter().position(|n| n == name);
+        let layout = if find("HG").is_some() && find("AG").is_some() && find("Home").is_some() {
+            &EXTRA_LEAGUES
+        } else if find("FTHG").is_some() && find("HomeTeam").is_some() {
+            &MAIN_LEAGUES
+        } else {
+            return Ok(None);
+        };
+        let required = [
+            layout.date,
+            layout.home,
+            layout.away,
+            layout.home_goals,
+            layout.away_goals,
+        ];
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|c| find(c).is_none())
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "missing required column(s) of the football-data.co.uk layout: {}",
+                missing.join(", ")
+            ));
+        }
+        let triple = |columns: [&str; 3]| -> Option<[usize; 3]> {
+            Some([find(columns[0])?, find(columns[1])?, find(columns[2])?])
+        };
+        let req = |name: &str| find(name).unwrap_or(usize::MAX);
+        Ok(Some(FootballDataColumns {
+            names: layout,
+            date: req(layout.date),
+            time: find("Time"),
+            home: req(layout.home),
+            away: req(layout.away),
+            home_goals: req(layout.home_goals),
+            away_goals: req(layout.away_goals),
+            result: find(layout.result),
+            pinnacle: triple(PINNACLE_CLOSING),
+            average: triple(AVERAGE_CLOSING),
+        }))
     }
 }
 
@@ -541,10 +702,23 @@ impl Interner {
 }
 
 struct RowContext<'a> {
-    columns: &'a Columns,
+    layout: &'a Layout,
     options: &'a ValidateOptions,
     interner: Interner,
     width: usize,
+    /// Club names as written → canonical name (`None`: a near miss, reported).
+    resolved: FxHashMap<Arc<str>, Option<Arc<str>>>,
+}
+
+/// What one data row turned out to be.
+// Moved once per row; boxing the match would cost an allocation per row on the hot path.
+#[allow(clippy::large_enum_variant)]
+enum Row {
+    Result(Match),
+    /// A match without a score (not played yet, or never): skipped with a note.
+    Fixture,
+    /// Quarantined; its problems are reported.
+    Bad,
 }
 
 /// Collects the problems of one row.
@@ -576,7 +750,7 @@ impl RowContext<'_> {
         line: u64,
         is_unterminated_last: bool,
         problems: &mut Vec<Problem>,
-    ) -> Option<Match> {
+    ) -> Row {
         if record.len() != self.width {
             let message = if is_unterminated_last && record.len() < self.width {
                 format!(
@@ -599,14 +773,30 @@ impl RowContext<'_> {
                 severity: Severity::Error,
                 message,
             });
-            return None;
+            return Row::Bad;
         }
         let mut p = RowProblems {
             line,
             problems,
             errors: 0,
         };
-        let c = self.columns;
+        let row = match self.layout {
+            Layout::Brazilian(columns) => self.parse_brazilian(columns, record, &mut p),
+            Layout::FootballData(columns) => self.parse_football_data(columns, record, &mut p),
+        };
+        match row {
+            Row::Result(m) if p.errors == 0 => Row::Result(m),
+            Row::Fixture => Row::Fixture,
+            _ => Row::Bad,
+        }
+    }
+
+    fn parse_brazilian(
+        &mut self,
+        c: &Columns,
+        record: &csv::ByteRecord,
+        p: &mut RowProblems,
+    ) -> Row {
         // The whole file is valid UTF-8 and the CSV splits fields on ASCII bytes, so the record's
         // bytes are UTF-8 and every field range falls on character boundaries: check once per row.
         let all = std::str::from_utf8(record.as_slice()).unwrap_or_default();
@@ -619,12 +809,12 @@ impl RowContext<'_> {
         };
         let opt_field = |i: Option<usize>| i.map(field).unwrap_or("");
 
-        let id = parse_id(field(c.id), &mut p);
-        let round = parse_round(field(c.round), &mut p);
-        let date = self.parse_date(field(c.date), &mut p);
-        let time = parse_time(opt_field(c.time), &mut p);
-        let home = self.team("mandante", field(c.home), &mut p);
-        let away = self.team("visitante", field(c.away), &mut p);
+        let id = parse_id(field(c.id), p);
+        let round = parse_round(field(c.round), p);
+        let date = self.parse_date(field(c.date), p);
+        let time = parse_time(opt_field(c.time), p);
+        let home = self.team("mandante", field(c.home), p);
+        let away = self.team("visitante", field(c.away), p);
         if let (Some(h), Some(a)) = (&home, &away) {
             if same_name(h, a) {
                 p.push(
@@ -635,17 +825,15 @@ impl RowContext<'_> {
                 );
             }
         }
-        let home_goals = parse_goals("mandante_Placar", field(c.home_goals), &mut p);
-        let away_goals = parse_goals("visitante_Placar", field(c.away_goals), &mut p);
-        let home_formation =
-            self.formation("formacao_mandante", opt_field(c.home_formation), &mut p);
-        let away_formation =
-            self.formation("formacao_visitante", opt_field(c.away_formation), &mut p);
-        let home_coach = self.text("tecnico_mandante", opt_field(c.home_coach), &mut p);
-        let away_coach = self.text("tecnico_visitante", opt_field(c.away_coach), &mut p);
-        let arena = self.text("arena", opt_field(c.arena), &mut p);
-        let home_state = self.text("mandante_Estado", opt_field(c.home_state), &mut p);
-        let away_state = self.text("visitante_Estado", opt_field(c.away_state), &mut p);
+        let home_goals = parse_goals("mandante_Placar", field(c.home_goals), p);
+        let away_goals = parse_goals("visitante_Placar", field(c.away_goals), p);
+        let home_formation = self.formation("formacao_mandante", opt_field(c.home_formation), p);
+        let away_formation = self.formation("formacao_visitante", opt_field(c.away_formation), p);
+        let home_coach = self.text("tecnico_mandante", opt_field(c.home_coach), p);
+        let away_coach = self.text("tecnico_visitante", opt_field(c.away_coach), p);
+        let arena = self.text("arena", opt_field(c.arena), p);
+        let home_state = self.text("mandante_Estado", opt_field(c.home_state), p);
+        let away_state = self.text("visitante_Estado", opt_field(c.away_state), p);
 
         let (
             Some(id),
@@ -658,23 +846,16 @@ impl RowContext<'_> {
             Some(away_goals),
         ) = (id, round, date, time, home, away, home_goals, away_goals)
         else {
-            return None;
+            return Row::Bad;
         };
         if c.winner.is_some() {
-            check_winner(
-                opt_field(c.winner),
-                &home,
-                &away,
-                home_goals,
-                away_goals,
-                &mut p,
-            );
+            check_winner(opt_field(c.winner), &home, &away, home_goals, away_goals, p);
         }
         if p.errors > 0 {
-            return None;
+            return Row::Bad;
         }
-        Some(Match {
-            id,
+        Row::Result(Match {
+            id: Some(id),
             season: 0,
             round,
             date,
@@ -690,7 +871,170 @@ impl RowContext<'_> {
             away_goals,
             home_state,
             away_state,
+            odds: None,
         })
+    }
+
+    fn parse_football_data(
+        &mut self,
+        c: &FootballDataColumns,
+        record: &csv::ByteRecord,
+        p: &mut RowProblems,
+    ) -> Row {
+        let all = std::str::from_utf8(record.as_slice()).unwrap_or_default();
+        let field = |i: usize| -> &str {
+            record
+                .range(i)
+                .and_then(|r| all.get(r))
+                .unwrap_or_default()
+                .trim_ascii()
+        };
+        let names = c.names;
+        let (hg, ag) = (field(c.home_goals), field(c.away_goals));
+        if hg.is_empty() && ag.is_empty() {
+            p.push(
+                names.home_goals,
+                "",
+                Severity::Note,
+                format!(
+                    "fixture without a score ({} x {} on {}): not a result, skipped",
+                    field(c.home),
+                    field(c.away),
+                    field(c.date)
+                ),
+            );
+            return Row::Fixture;
+        }
+        let date = match parse_day_month_year(field(c.date)) {
+            Some(date) => self.check_date(names.date, field(c.date), date, p),
+            None => {
+                p.push(
+                    names.date,
+                    field(c.date),
+                    Severity::Error,
+                    "expected a date dd/mm/yyyy or dd/mm/yy".into(),
+                );
+                None
+            }
+        };
+        let time = c
+            .time
+            .and_then(|i| parse_time_in("Time", field(i), p))
+            .flatten();
+        let home = self.team(names.home, field(c.home), p);
+        let away = self.team(names.away, field(c.away), p);
+        if let (Some(h), Some(a)) = (&home, &away) {
+            if same_name(h, a) {
+                p.push(
+                    names.away,
+                    a,
+                    Severity::Error,
+                    "home and away are the same club".into(),
+                );
+            }
+        }
+        let home_goals = parse_goals(names.home_goals, hg, p);
+        let away_goals = parse_goals(names.away_goals, ag, p);
+        let odds = ClosingOdds {
+            pinnacle: c
+                .pinnacle
+                .and_then(|at| prices(at.map(field), PINNACLE_CLOSING, p)),
+            average: c
+                .average
+                .and_then(|at| prices(at.map(field), AVERAGE_CLOSING, p)),
+        };
+        let (Some(date), Some(home), Some(away), Some(home_goals), Some(away_goals)) =
+            (date, home, away, home_goals, away_goals)
+        else {
+            return Row::Bad;
+        };
+        if let Some(i) = c.result {
+            let expected = Outcome::from_score(home_goals, away_goals);
+            let written = field(i);
+            let code = match written {
+                "H" => Some(Outcome::Home),
+                "D" => Some(Outcome::Draw),
+                "A" => Some(Outcome::Away),
+                _ => None,
+            };
+            if code != Some(expected) {
+                p.push(
+                    names.result,
+                    written,
+                    Severity::Warning,
+                    format!(
+                        "result '{written}' contradicts the score {home_goals}-{away_goals} (expected '{}'); the score is trusted",
+                        expected.code()
+                    ),
+                );
+            }
+        }
+        // football-data.co.uk dates and times are UK time; the product's clock is Brasília's.
+        let (date, time) = match time {
+            Some(t) => {
+                let local = uk_to_brasilia(date.and_time(t));
+                (local.date(), Some(local.time()))
+            }
+            None => (date, None),
+        };
+        let state = |club: &str| -> Arc<str> {
+            let table = self.options.clubs.as_deref();
+            let found = table.and_then(|t| t.known(club)).map(|c| c.state.clone());
+            found.unwrap_or_else(|| Arc::from(""))
+        };
+        let (home_state, away_state) = (state(&home), state(&away));
+        let empty = self.interner.get("");
+        Row::Result(Match {
+            id: None,
+            season: 0,
+            round: 0,
+            date,
+            time,
+            home,
+            away,
+            home_formation: None,
+            away_formation: None,
+            home_coach: empty.clone(),
+            away_coach: empty.clone(),
+            arena: empty,
+            home_goals,
+            away_goals,
+            home_state: self.interner.get(&home_state),
+            away_state: self.interner.get(&away_state),
+            odds: (!odds.is_empty()).then_some(odds),
+        })
+    }
+
+    /// Checks that a parsed date can hold a result: not after today, not before 1870.
+    fn check_date(
+        &self,
+        column: &str,
+        s: &str,
+        date: NaiveDate,
+        p: &mut RowProblems,
+    ) -> Option<NaiveDate> {
+        if date > self.options.today {
+            p.push(
+                column,
+                s,
+                Severity::Error,
+                format!(
+                    "date is after today ({}): a result cannot exist yet",
+                    self.options.today.format("%d/%m/%Y")
+                ),
+            );
+            return None;
+        }
+        if date < EARLIEST_DATE {
+            p.push(
+                column,
+                s,
+                Severity::Error,
+                format!("implausible year {}", date.year()),
+            );
+            return None;
+        }
+        Some(date)
     }
 
     fn parse_date(&self, s: &str, p: &mut RowProblems) -> Option<NaiveDate> {
@@ -703,28 +1047,7 @@ impl RowContext<'_> {
             );
             return None;
         };
-        if date > self.options.today {
-            p.push(
-                "data",
-                s,
-                Severity::Error,
-                format!(
-                    "date is after today ({}): a result cannot exist yet",
-                    self.options.today.format("%d/%m/%Y")
-                ),
-            );
-            return None;
-        }
-        if date < EARLIEST_DATE {
-            p.push(
-                "data",
-                s,
-                Severity::Error,
-                format!("implausible year {}", date.year()),
-            );
-            return None;
-        }
-        Some(date)
+        self.check_date("data", s, date, p)
     }
 
     fn team(&mut self, column: &str, s: &str, p: &mut RowProblems) -> Option<Arc<str>> {
@@ -750,7 +1073,34 @@ impl RowContext<'_> {
             );
             return None;
         }
-        Some(self.interner.get(s))
+        let written = self.interner.get(s);
+        let Some(table) = self.options.clubs.as_deref() else {
+            return Some(written);
+        };
+        if let Some(resolved) = self.resolved.get(&written) {
+            if resolved.is_none() {
+                report_near_miss(table, column, s, p);
+            }
+            return resolved.clone();
+        }
+        let resolved = match table.resolve(s) {
+            Resolution::Known(club) => Some(self.interner.get(&club)),
+            Resolution::New => {
+                p.push(
+                    column,
+                    s,
+                    Severity::Note,
+                    format!("club '{s}' is not in the club table: taken as a new club (first seen here)"),
+                );
+                Some(written.clone())
+            }
+            Resolution::NearMiss(_) => {
+                report_near_miss(table, column, s, p);
+                None
+            }
+        };
+        self.resolved.insert(written, resolved.clone());
+        resolved
     }
 
     fn text(&mut self, column: &str, s: &str, p: &mut RowProblems) -> Arc<str> {
@@ -786,6 +1136,86 @@ impl RowContext<'_> {
         }
         Some(self.interner.get(s))
     }
+}
+
+/// A name close to known clubs but not one of their spellings: an error naming the closest.
+fn report_near_miss(table: &ClubTable, column: &str, s: &str, p: &mut RowProblems) {
+    let closest = match table.resolve(s) {
+        Resolution::NearMiss(clubs) => clubs.join(", "),
+        _ => String::new(),
+    };
+    p.push(
+        column,
+        s,
+        Severity::Error,
+        format!(
+            "unknown club '{s}', close to known club(s) {closest}: if it is one of them, add the spelling to the club table (config/clubs.csv in the lake); if it is a new club, add it there"
+        ),
+    );
+}
+
+/// The three prices of one bookmaker, or `None` with a warning when any is unusable; all empty
+/// is simply no prices.
+fn prices(values: [&str; 3], columns: [&str; 3], p: &mut RowProblems) -> Option<Odds1x2> {
+    if values.iter().all(|v| v.is_empty()) {
+        return None;
+    }
+    let mut parsed = [None; 3];
+    for i in 0..3 {
+        parsed[i] = Price::parse(values[i]);
+        if parsed[i].is_none() {
+            p.push(
+                columns[i],
+                values[i],
+                Severity::Warning,
+                format!(
+                    "not a decimal price above 1 (e.g. 2.35); the {}/{}/{} prices of this row are dropped",
+                    columns[0], columns[1], columns[2]
+                ),
+            );
+            return None;
+        }
+    }
+    let [Some(home), Some(draw), Some(away)] = parsed else {
+        return None;
+    };
+    let odds = Odds1x2 { home, draw, away };
+    // Real closing books carry a margin of 0–15 %; outside a wide band the prices are garbage.
+    let book = odds.implied().iter().sum::<f64>();
+    if !(0.95..=1.5).contains(&book) {
+        p.push(
+            columns[0],
+            &format!("{}/{}/{}", values[0], values[1], values[2]),
+            Severity::Warning,
+            format!(
+                "implausible prices: implied probabilities sum to {book:.3} (a real book is 1.00–1.15); dropped"
+            ),
+        );
+        return None;
+    }
+    Some(odds)
+}
+
+/// Converts a UK wall-clock time (GMT, or BST from the last Sunday of March to the last Sunday
+/// of October, 01:00 UTC) to Brasília time (UTC−3; Brazil's daylight saving time, abolished in
+/// 2019, is not modelled: it moved kick-offs by one hour, never across midnight in practice).
+pub fn uk_to_brasilia(uk: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
+    let year = uk.date().year();
+    let last_sunday = |month: u32| -> chrono::NaiveDateTime {
+        let last = NaiveDate::from_ymd_opt(year, month, 31).unwrap_or(NaiveDate::MIN);
+        let back = last.weekday().num_days_from_sunday();
+        (last - chrono::Duration::days(i64::from(back)))
+            .and_hms_opt(1, 0, 0)
+            .unwrap_or_default()
+    };
+    // Compare in UTC: as GMT wall time, BST starts at 01:00 and ends at 02:00 (01:00 UTC).
+    let summer = uk >= last_sunday(3) && uk - chrono::Duration::hours(1) < last_sunday(10);
+    let utc = if summer {
+        uk - chrono::Duration::hours(1)
+    } else {
+        uk
+    };
+    utc - chrono::Duration::hours(3)
 }
 
 /// Whether a formation is digits 1–9 joined by `-` (spaces allowed around them), and its part count.
@@ -877,6 +1307,10 @@ fn parse_goals(column: &str, s: &str, p: &mut RowProblems) -> Option<u16> {
 
 /// `Some(None)` for an empty time, `Some(Some(t))` for a valid one, `None` for an invalid one.
 fn parse_time(s: &str, p: &mut RowProblems) -> Option<Option<NaiveTime>> {
+    parse_time_in("hora", s, p)
+}
+
+fn parse_time_in(column: &str, s: &str, p: &mut RowProblems) -> Option<Option<NaiveTime>> {
     if s.is_empty() {
         return Some(None);
     }
@@ -888,7 +1322,7 @@ fn parse_time(s: &str, p: &mut RowProblems) -> Option<Option<NaiveTime>> {
     });
     if parsed.is_none() {
         p.push(
-            "hora",
+            column,
             s,
             Severity::Error,
             "expected a time HH:MM or nothing".into(),
@@ -917,6 +1351,20 @@ pub fn parse_ddmmyyyy(s: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(digits(y)? as i32, digits(m)? as u32, digits(d)? as u32)
 }
 
+/// Parses football-data.co.uk's `dd/mm/yyyy` or `dd/mm/yy` (years 00–69 are 20xx, 70–99 19xx).
+pub fn parse_day_month_year(s: &str) -> Option<NaiveDate> {
+    if let Some(date) = parse_ddmmyyyy(s) {
+        return Some(date);
+    }
+    let (rest, yy) = s.rsplit_once('/')?;
+    if yy.len() != 2 {
+        return None;
+    }
+    let yy = digits(yy)? as i32;
+    let year = if yy < 70 { 2000 + yy } else { 1900 + yy };
+    parse_ddmmyyyy(&format!("{rest}/{year}"))
+}
+
 fn check_winner(winner: &str, home: &str, away: &str, hg: u16, ag: u16, p: &mut RowProblems) {
     let expected = match Outcome::from_score(hg, ag) {
         Outcome::Home => home,
@@ -943,6 +1391,7 @@ mod tests {
     fn opts() -> ValidateOptions {
         ValidateOptions {
             today: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            clubs: None,
         }
     }
 
@@ -1121,7 +1570,7 @@ mod tests {
         ]);
         assert_eq!(only_problem(&v).severity, Severity::Warning);
         assert_eq!(v.matches.len(), 1);
-        assert_eq!(v.matches[0].id, 7);
+        assert_eq!(v.matches[0].id, Some(7));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Validation and history on the real Brasileirão files.
 
+use futbr_domain::history::SourceFile;
 use futbr_domain::validate::{validate_csv, Severity, ValidateOptions};
 use futbr_domain::{History, Outcome};
 use futbr_testkit::read_shared;
@@ -22,7 +23,7 @@ fn the_full_file_gives_all_8785_matches_with_one_contradicting_winner() {
         .filter(|p| p.column.as_deref() == Some("vencedor"))
         .collect();
     assert_eq!(winners.len(), 1, "{winners:?}");
-    let m1114 = v.matches.iter().find(|m| m.id == 1114).unwrap();
+    let m1114 = v.matches.iter().find(|m| m.id == Some(1114)).unwrap();
     assert_eq!(m1114.outcome(), Outcome::Away);
     assert!(v.matches.iter().all(|m| !m.arena.starts_with(' ')));
     assert!(v.matches.iter().any(|m| m
@@ -65,12 +66,34 @@ fn the_production_file_plus_the_full_file_yield_each_match_once() {
     );
     assert_eq!(prod.report.exit_code(), 0);
     assert_eq!(prod.matches.len(), 8714);
-    let (h, summary) = History::merge(vec![
-        ("prod.csv".into(), prod.matches),
-        ("full.csv".into(), full.matches),
-    ]);
+    let source = |name: &str, v: futbr_domain::validate::ValidatedFile| SourceFile {
+        name: name.into(),
+        matches: v.matches,
+        lines: v.lines,
+        corrects: false,
+    };
+    let (h, summary) =
+        History::merge_sources(vec![source("prod.csv", prod), source("full.csv", full)]);
     assert_eq!(h.len(), 8785);
-    assert_eq!(summary.duplicates_dropped + summary.replaced, 8714);
+    // Three scores differ between the two files (issue 9): each is a conflict naming both files
+    // and lines; the known (earlier) result stays and the later row is quarantined.
+    let conflicts: Vec<&str> = summary.conflicts.iter().map(|c| c.key.as_str()).collect();
+    assert_eq!(
+        conflicts,
+        [
+            "27/04/2003 Athletico-PR x Criciuma",
+            "06/10/2004 Criciuma x Internacional",
+            "24/04/2005 Brasiliense x Vasco"
+        ]
+    );
+    assert!(summary.conflicts.iter().all(|c| c.known.file == "prod.csv"
+        && c.other.file == "full.csv"
+        && c.known.line > 1
+        && c.other.line > 1));
+    assert_eq!(
+        summary.duplicates_dropped + summary.replaced + summary.conflicts.len(),
+        8714
+    );
     // ID 2826 has home and away swapped between the two files: the later upload wins, named.
     let swapped = summary
         .warnings
@@ -82,7 +105,11 @@ fn the_production_file_plus_the_full_file_yield_each_match_once() {
         ("prod.csv", "full.csv")
     );
     assert_eq!(
-        &*h.matches().iter().find(|m| m.id == 2826).unwrap().home,
+        &*h.matches()
+            .iter()
+            .find(|m| m.id == Some(2826))
+            .unwrap()
+            .home,
         "Flamengo"
     );
 }

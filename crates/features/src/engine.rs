@@ -448,7 +448,7 @@ impl FeatureEngine {
     ) -> Result<FeatureEngine, FeatureError> {
         let mut engine = FeatureEngine::new(config);
         for m in matches.iter().take_while(|m| m.date < date) {
-            engine.apply_with_stats(m, stats.and_then(|s| s.pair(m.id, &m.home, &m.away)))?;
+            engine.apply_with_stats(m, stats.and_then(|s| s.pair(m.id?, &m.home, &m.away)))?;
         }
         Ok(engine)
     }
@@ -514,7 +514,7 @@ impl FeatureEngine {
         if let Some(last) = self.last_date {
             if m.date < last {
                 return Err(FeatureError::OutOfOrder {
-                    id: m.id,
+                    label: m.label(),
                     date: m.date,
                     last_applied: last,
                 });
@@ -847,7 +847,7 @@ pub fn batch_features_with_stats(
             rows.push(engine.features(&Fixture::of(m))?);
         }
         for m in &matches[start..end] {
-            engine.apply_with_stats(m, stats.and_then(|s| s.pair(m.id, &m.home, &m.away)))?;
+            engine.apply_with_stats(m, stats.and_then(|s| s.pair(m.id?, &m.home, &m.away)))?;
         }
         start = end;
     }

@@ -34,9 +34,10 @@ use chrono::NaiveDate;
 /// Errors of the feature engine.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FeatureError {
-    #[error("match {id} dated {date} comes after a match dated {last_applied}: matches must be applied in date order")]
+    #[error("match {label} dated {date} comes after a match dated {last_applied}: matches must be applied in date order")]
     OutOfOrder {
-        id: u64,
+        /// `ID n`, or the clubs for a match without an ID.
+        label: String,
         date: NaiveDate,
         last_applied: NaiveDate,
     },

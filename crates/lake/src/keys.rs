@@ -2,6 +2,12 @@
 
 /// Inputs exactly as uploaded; never modified or deleted by the system.
 pub const RAW: &str = "raw/";
+/// Objects under this prefix of `raw/` correct known results: their scores replace conflicting
+/// ones (elsewhere a conflicting score is quarantined).
+pub const CORRECTIONS: &str = "raw/corrections/";
+/// The lake's extension of the club table (`club,state,aliases`), read by every job that
+/// resolves club names.
+pub const CLUB_TABLE: &str = "config/clubs.csv";
 /// Rejected files and rows, one folder per run.
 pub const QUARANTINE: &str = "quarantine/";
 /// Validated, deduplicated, chronologically ordered matches.

@@ -524,16 +524,28 @@ impl Lake {
     /// object of that name already holds the same bytes nothing is written; when it holds other
     /// bytes the file gets a numbered name (`name-2.csv`, ...).
     pub async fn add_raw(&self, name: &str, bytes: Bytes) -> Result<RawAdded, LakeError> {
+        self.add_raw_in("", name, bytes).await
+    }
+
+    /// [`Lake::add_raw`] into a folder of `raw/` (`corrections/`, `feeds/`): `folder` is empty or
+    /// safe key segments each ending in `/`.
+    pub async fn add_raw_in(
+        &self,
+        folder: &str,
+        name: &str,
+        bytes: Bytes,
+    ) -> Result<RawAdded, LakeError> {
         let safe = keys::safe_file_name(name);
+        let raw = format!("{}{folder}", keys::RAW);
         let (stem, ext) = match safe.rsplit_once('.') {
             Some((stem, ext)) if !stem.is_empty() => (stem.to_string(), format!(".{ext}")),
             _ => (safe.clone(), String::new()),
         };
         for n in 1..1000 {
             let key = if n == 1 {
-                format!("{}{safe}", keys::RAW)
+                format!("{raw}{safe}")
             } else {
-                format!("{}{stem}-{n}{ext}", keys::RAW)
+                format!("{raw}{stem}-{n}{ext}")
             };
             if self.create(&key, bytes.clone()).await? {
                 return Ok(RawAdded { key, created: true });
@@ -546,7 +558,7 @@ impl Lake {
             }
         }
         Err(LakeError::Store {
-            key: format!("{}{safe}", keys::RAW),
+            key: format!("{raw}{safe}"),
             source: object_store::Error::Generic {
                 store: "lake",
                 source: "too many different files with this name in raw/".into(),

@@ -2,7 +2,10 @@
 //!
 //! `processed/matches.parquet` has one row per match in chronological order with the columns
 //! `id, season, round, date, time, home, away, home_formation, away_formation, home_coach,
-//! away_coach, arena, home_goals, away_goals, home_state, away_state, outcome, source`.
+//! away_coach, arena, home_goals, away_goals, home_state, away_state, outcome, source`, then the
+//! closing 1X2 odds (nullable `Float64`) `pinnacle_home, pinnacle_draw, pinnacle_away,
+//! average_home, average_draw, average_away` and `odds_source` (the raw object they came from).
+//! `id` is null for a match only a source without IDs (football-data.co.uk) knows.
 
 use std::sync::Arc;
 
@@ -12,7 +15,7 @@ use arrow_array::{
 use arrow_schema::{DataType, Field, Schema};
 use bytes::Bytes;
 use chrono::{NaiveDate, NaiveTime};
-use futbr_domain::{History, Match};
+use futbr_domain::{ClosingOdds, History, Match, Odds1x2, Price};
 use futbr_features::{FeatureRow, ALL};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
@@ -65,7 +68,7 @@ fn matches_schema() -> Schema {
     let text = |name: &str, nullable: bool| Field::new(name, DataType::Utf8, nullable);
     let int = |name: &str| Field::new(name, DataType::Int32, false);
     Schema::new(vec![
-        Field::new("id", DataType::UInt64, false),
+        Field::new("id", DataType::UInt64, true),
         int("season"),
         int("round"),
         Field::new("date", DataType::Date32, false),
@@ -83,7 +86,30 @@ fn matches_schema() -> Schema {
         text("away_state", false),
         text("outcome", false),
         text("source", false),
+        Field::new("pinnacle_home", DataType::Float64, true),
+        Field::new("pinnacle_draw", DataType::Float64, true),
+        Field::new("pinnacle_away", DataType::Float64, true),
+        Field::new("average_home", DataType::Float64, true),
+        Field::new("average_draw", DataType::Float64, true),
+        Field::new("average_away", DataType::Float64, true),
+        text("odds_source", true),
     ])
+}
+
+/// The columns of one bookmaker's prices, in the order home, draw, away.
+fn price_columns(
+    ms: &[Match],
+    bookmaker: impl Fn(&ClosingOdds) -> Option<Odds1x2>,
+) -> [ArrayRef; 3] {
+    let column = |pick: fn(&Odds1x2) -> Price| -> ArrayRef {
+        Arc::new(Float64Array::from_iter(ms.iter().map(|m| {
+            m.odds
+                .as_ref()
+                .and_then(&bookmaker)
+                .map(|o| pick(&o).decimal())
+        })))
+    };
+    [column(|o| o.home), column(|o| o.draw), column(|o| o.away)]
 }
 
 /// Encodes a history as `processed/matches.parquet`; `sources` names the file of each source index.
@@ -107,8 +133,15 @@ pub fn matches_to_parquet(history: &History, sources: &[String]) -> Result<Vec<u
         .iter()
         .map(|m| m.time.map(|t| t.format("%H:%M").to_string()))
         .collect();
+    let odds_source_names: Vec<Option<&str>> = history
+        .odds_sources()
+        .iter()
+        .map(|i| i.and_then(|i| sources.get(i)).map(String::as_str))
+        .collect();
+    let [pinnacle_home, pinnacle_draw, pinnacle_away] = price_columns(ms, |o| o.pinnacle);
+    let [average_home, average_draw, average_away] = price_columns(ms, |o| o.average);
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(UInt64Array::from_iter_values(ms.iter().map(|m| m.id))),
+        Arc::new(UInt64Array::from_iter(ms.iter().map(|m| m.id))),
         ints(&|m| m.season),
         ints(&|m| i32::from(m.round)),
         Arc::new(Date32Array::from_iter_values(
@@ -128,6 +161,13 @@ pub fn matches_to_parquet(history: &History, sources: &[String]) -> Result<Vec<u
         strings(&|m| &m.away_state),
         strings(&|m| m.outcome().code()),
         Arc::new(StringArray::from_iter_values(source_names)),
+        pinnacle_home,
+        pinnacle_draw,
+        pinnacle_away,
+        average_home,
+        average_draw,
+        average_away,
+        Arc::new(StringArray::from_iter(odds_source_names)),
     ];
     let batch = RecordBatch::try_new(Arc::new(matches_schema()), columns).map_err(|e| {
         LakeError::Table {
@@ -187,12 +227,54 @@ pub fn matches_from_parquet(key: &str, bytes: Bytes) -> Result<Vec<Match>, LakeE
         let away_goals = typed!("away_goals", Int32Array);
         let home_state = typed!("home_state", StringArray);
         let away_state = typed!("away_state", StringArray);
+        // Tables written before odds were kept have no odds columns: no odds.
+        let price_column = |name: &str| -> Result<Option<&Float64Array>, LakeError> {
+            match batch.column_by_name(name) {
+                None => Ok(None),
+                Some(c) => c
+                    .as_any()
+                    .downcast_ref::<Float64Array>()
+                    .map(Some)
+                    .ok_or_else(|| bad(format!("column {name} has the wrong type"))),
+            }
+        };
+        let book = |prefix: &str| -> Result<[Option<&Float64Array>; 3], LakeError> {
+            Ok([
+                price_column(&format!("{prefix}_home"))?,
+                price_column(&format!("{prefix}_draw"))?,
+                price_column(&format!("{prefix}_away"))?,
+            ])
+        };
+        let (pinnacle, average) = (book("pinnacle")?, book("average")?);
         for i in 0..batch.num_rows() {
             let small = |v: i32, what: &str| {
                 u16::try_from(v).map_err(|_| bad(format!("row {i}: {what} {v} out of range")))
             };
+            let odds_of =
+                |columns: &[Option<&Float64Array>; 3]| -> Result<Option<Odds1x2>, LakeError> {
+                    let mut prices = [None; 3];
+                    for (k, column) in columns.iter().enumerate() {
+                        let Some(column) = column.filter(|c| !c.is_null(i)) else {
+                            return Ok(None);
+                        };
+                        let value = column.value(i);
+                        prices[k] = Some(
+                            Price::from_thousandths((value * 1000.0).round() as u32).ok_or_else(
+                                || bad(format!("row {i}: price {value} out of range")),
+                            )?,
+                        );
+                    }
+                    let [Some(home), Some(draw), Some(away)] = prices else {
+                        return Ok(None);
+                    };
+                    Ok(Some(Odds1x2 { home, draw, away }))
+                };
+            let odds = ClosingOdds {
+                pinnacle: odds_of(&pinnacle)?,
+                average: odds_of(&average)?,
+            };
             out.push(Match {
-                id: id.value(i),
+                id: (!id.is_null(i)).then(|| id.value(i)),
                 season: season.value(i),
                 round: small(round.value(i), "round")?,
                 date: from_date32(date.value(i)),
@@ -208,6 +290,7 @@ pub fn matches_from_parquet(key: &str, bytes: Bytes) -> Result<Vec<Match>, LakeE
                 away_goals: small(away_goals.value(i), "away_goals")?,
                 home_state: intern(home_state.value(i)),
                 away_state: intern(away_state.value(i)),
+                odds: (!odds.is_empty()).then_some(odds),
             });
         }
     }
@@ -229,7 +312,7 @@ pub fn features_to_parquet(matches: &[Match], rows: &[FeatureRow]) -> Result<Vec
         )));
     }
     let mut fields = vec![
-        Field::new("id", DataType::UInt64, false),
+        Field::new("id", DataType::UInt64, true),
         Field::new("date", DataType::Date32, false),
         Field::new("season", DataType::Int32, false),
         Field::new("home", DataType::Utf8, false),
@@ -239,7 +322,7 @@ pub fn features_to_parquet(matches: &[Match], rows: &[FeatureRow]) -> Result<Vec
         Field::new("outcome", DataType::Utf8, false),
     ];
     let mut columns: Vec<ArrayRef> = vec![
-        Arc::new(UInt64Array::from_iter_values(matches.iter().map(|m| m.id))),
+        Arc::new(UInt64Array::from_iter(matches.iter().map(|m| m.id))),
         Arc::new(Date32Array::from_iter_values(
             matches.iter().map(|m| date32(m.date)),
         )),
@@ -294,6 +377,54 @@ mod tests {
         let bytes = matches_to_parquet(&history, &["raw/s.csv".to_string()]).unwrap();
         let back = matches_from_parquet("m.parquet", Bytes::from(bytes)).unwrap();
         assert_eq!(back, history.matches());
+    }
+
+    #[test]
+    fn closing_odds_and_their_source_survive_a_round_trip_as_nullable_columns() {
+        let br = "ID,rodata,data,mandante,visitante,mandante_Placar,visitante_Placar\n1,1,04/05/2024,Flamengo,Vasco,2,1\n2,1,04/05/2024,Santos,Bahia,0,0\n";
+        let fd = "Country,League,Season,Date,Time,Home,Away,HG,AG,Res,PSCH,PSCD,PSCA,AvgCH,AvgCD,AvgCA\nBrazil,Serie A,2024,05/05/2024,00:30,Flamengo RJ,Vasco,2,1,H,1.655,3.9,5.5,1.6,3.8,5.2\n";
+        let options = ValidateOptions::with_shipped_clubs();
+        let files = [("raw/br.csv", br), ("raw/fd.csv", fd)].map(|(name, text)| {
+            let v = validate_csv(name, text.as_bytes(), &options);
+            assert_eq!(v.report.exit_code(), 0, "{:?}", v.report);
+            futbr_domain::history::SourceFile {
+                name: name.into(),
+                matches: v.matches,
+                lines: v.lines,
+                corrects: false,
+            }
+        });
+        let (history, summary) = History::merge_sources(files.to_vec());
+        assert_eq!((history.len(), summary.combined), (2, 1));
+        let names = ["raw/br.csv".to_string(), "raw/fd.csv".to_string()];
+        let bytes = matches_to_parquet(&history, &names).unwrap();
+        let back = matches_from_parquet("m.parquet", Bytes::from(bytes.clone())).unwrap();
+        assert_eq!(back, history.matches());
+        let flamengo = back.iter().find(|m| &*m.home == "Flamengo").unwrap();
+        let pinnacle = flamengo.odds.unwrap().pinnacle.unwrap();
+        assert_eq!(pinnacle.home.thousandths(), 1655);
+        assert!(back
+            .iter()
+            .find(|m| &*m.home == "Santos")
+            .unwrap()
+            .odds
+            .is_none());
+        let batch = &read_parquet("m.parquet", Bytes::from(bytes)).unwrap()[0];
+        for name in ["id", "pinnacle_home", "average_away", "odds_source"] {
+            assert!(
+                batch.schema().field_with_name(name).unwrap().is_nullable(),
+                "{name}"
+            );
+        }
+        let source = batch
+            .column_by_name("odds_source")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap();
+        let flamengo_row = back.iter().position(|m| &*m.home == "Flamengo").unwrap();
+        assert_eq!(source.value(flamengo_row), "raw/fd.csv");
+        assert!(source.is_null(1 - flamengo_row));
     }
 
     #[test]

@@ -134,6 +134,10 @@ pub fn run(
         return Err(ModelError::EmptyTestWindow {
             from: config.test_from,
             to: config.test_to,
+            covered: matches
+                .first()
+                .zip(matches.last())
+                .map(|(a, b)| (a.date, b.date)),
         });
     }
     if test_from == 0 {

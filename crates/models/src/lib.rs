@@ -27,10 +27,12 @@ pub enum ModelError {
     Features(#[from] futbr_features::FeatureError),
     #[error("the matches are not in chronological order")]
     NotChronological,
-    #[error("no match to test between {from} and {to:?}")]
+    #[error("no match to test from {from} {}: {}", to.map_or("to the end of the data".to_string(), |d| format!("to {d}")), covered.map_or("the data holds no match".to_string(), |(a, b)| format!("the data covers {a} to {b}")))]
     EmptyTestWindow {
         from: chrono::NaiveDate,
         to: Option<chrono::NaiveDate>,
+        /// The first and last dates of the data, if any.
+        covered: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
     },
     #[error("no match before {from} to train on")]
     NoTrainingData { from: chrono::NaiveDate },

@@ -162,19 +162,37 @@ pub fn build(
     }
 }
 
-/// The per-match predictions of one candidate as CSV: `ID,p_home,p_draw,p_away`.
+/// The per-match predictions of one candidate as CSV: `ID,date,home,away,p_home,p_draw,p_away`
+/// (`ID` empty for a match from a source without IDs; `date` as `yyyy-mm-dd`; canonical club
+/// names, quoted when they need it).
 pub fn predictions_csv(
     backtest: &Backtest,
     matches: &[Match],
     candidate: Candidate,
 ) -> Option<String> {
     let run = backtest.runs.iter().find(|r| r.candidate == candidate)?;
-    let mut out = String::from("ID,p_home,p_draw,p_away\n");
+    let mut out = String::from("ID,date,home,away,p_home,p_draw,p_away\n");
     for (&i, p) in backtest.test.iter().zip(&run.predictions) {
         let [h, d, a] = normalised(p);
-        out.push_str(&format!("{},{h},{d},{a}\n", matches[i].id));
+        let m = &matches[i];
+        out.push_str(&format!(
+            "{},{},{},{},{h},{d},{a}\n",
+            m.id.map(|id| id.to_string()).unwrap_or_default(),
+            m.date.format("%Y-%m-%d"),
+            csv_field(&m.home),
+            csv_field(&m.away)
+        ));
     }
     Some(out)
+}
+
+/// A CSV field, quoted (inner quotes doubled) when it holds a comma, a quote or a line break.
+fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\"")).into()
+    } else {
+        s.into()
+    }
 }
 
 /// The report as Markdown.

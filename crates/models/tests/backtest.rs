@@ -69,7 +69,7 @@ fn scrambling_results_from_a_date_on_changes_no_prediction_up_to_it() {
                 q.map(f64::to_bits),
                 "{} changed for match {}",
                 a.candidate.name(),
-                matches[before.test[k]].id
+                matches[before.test[k]].label()
             );
         }
         if a.candidate != Candidate::BaseRates {

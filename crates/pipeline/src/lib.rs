@@ -6,7 +6,10 @@
 //! container all run the same code.
 
 pub mod bootstrap;
+pub mod clubs;
+pub mod conflicts;
 pub mod doctor;
+pub mod feed;
 pub mod online;
 pub mod orchestrate;
 pub mod process;
@@ -53,6 +56,8 @@ pub enum PipelineError {
     },
     #[error("the lake has no input in raw/: add files with `futbr ingest FILE` or start with `--bootstrap SRC`")]
     NoInput,
+    #[error("bad club table: {0}")]
+    ClubTable(String),
     #[error("nothing to roll back to: {0}")]
     NothingToRollBack(String),
     #[error("no valid match in any input file of raw/ (see {report})")]

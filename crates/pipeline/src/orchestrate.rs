@@ -341,11 +341,37 @@ async fn run_steps(
             "matches": report.matches,
             "rows_quarantined": report.rows_quarantined(),
             "files_rejected": report.files_rejected(),
+            "conflicts": report.conflicts(),
+            "corrections": report.merge.corrections.len(),
             "matches_sha256": report.matches_sha256,
         });
         Ok((report, detail))
     })
     .await?;
+    record.conflicts = processed.merge.conflicts.len();
+    record.corrections = processed.merge.corrections.len();
+    record.merge_notes = processed
+        .merge
+        .conflicts
+        .iter()
+        .take(crate::runs::MAX_MERGE_NOTES)
+        .chain(
+            processed
+                .merge
+                .corrections
+                .iter()
+                .take(crate::runs::MAX_MERGE_NOTES),
+        )
+        .map(|c| c.message.clone())
+        .collect();
+    if let Some(first) = processed.merge.conflicts.first() {
+        tracing::warn!(
+            run = %record.run_id,
+            conflicts = record.conflicts,
+            first = %first.message,
+            "rows with a score conflicting with a known result were quarantined; the known results stay"
+        );
+    }
     if let Some(cm) = &champion_manifest {
         if cm.data_sha256 == processed.matches_sha256 {
             record.status = RunStatus::UpToDate;

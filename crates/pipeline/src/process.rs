@@ -7,11 +7,15 @@
 //! marker under `quarantine/.versions/` remembers where), and reports keep at most
 //! [`PROBLEMS_PER_KIND`] problems of one kind and [`PROBLEMS_PER_FILE`] in all, then say how many
 //! more there were.
+//!
+//! Club names are resolved with the lake's club table ([`crate::clubs::load`]); a score that
+//! conflicts with a known one is quarantined (`quarantine/<run>/conflicts.json`) unless the
+//! object is under `raw/corrections/`, whose scores replace known ones (recorded in the report).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use futbr_domain::history::MergeSummary;
+use futbr_domain::history::{MergeSummary, SourceFile};
 use futbr_domain::validate::{validate_csv, FileReport, ValidateOptions};
-use futbr_domain::{History, Match};
+use futbr_domain::History;
 use futbr_features::{batch_features, EngineConfig};
 use futbr_lake::{keys, tables, Lake, SkippedRaw};
 use serde::Serialize;
@@ -74,6 +78,11 @@ impl ProcessReport {
             .iter()
             .filter(|f| f.validation.rejected.is_some())
             .count()
+    }
+
+    /// Rows whose score conflicts with a known result, quarantined.
+    pub fn conflicts(&self) -> usize {
+        self.merge.conflicts.len()
     }
 }
 
@@ -178,13 +187,17 @@ pub async fn process(
     objects.sort_by(|a, b| (a.last_modified, &a.key).cmp(&(b.last_modified, &b.key)));
 
     let quarantine = keys::quarantine_dir(&options.run_id);
+    let mut validate = options.validate.clone();
+    if validate.clubs.is_none() {
+        validate.clubs = Some(crate::clubs::load(lake).await?);
+    }
     let mut inputs = Vec::with_capacity(objects.len());
-    let mut files: Vec<(String, Vec<Match>)> = Vec::with_capacity(objects.len());
+    let mut files: Vec<SourceFile> = Vec::with_capacity(objects.len());
     let mut used_names = std::collections::HashSet::new();
     for object in objects {
         let bytes = lake.get_raw(&object.key).await?;
         let sha256 = sha256_hex(&bytes);
-        let mut validated = validate_csv(&object.key, &bytes, &options.validate);
+        let mut validated = validate_csv(&object.key, &bytes, &validate);
         bound_problems(&mut validated.report);
         let mut quarantined_to = None;
         if validated.report.rejected.is_some() || validated.quarantine_csv.is_some() {
@@ -229,11 +242,26 @@ pub async fn process(
             validation: validated.report,
             quarantined_to,
         });
-        files.push((object.key, validated.matches));
+        files.push(SourceFile {
+            corrects: object.key.starts_with(keys::CORRECTIONS),
+            name: object.key,
+            matches: validated.matches,
+            lines: validated.lines,
+        });
     }
 
-    let sources: Vec<String> = files.iter().map(|(key, _)| key.clone()).collect();
-    let (history, merge) = History::merge(files);
+    let sources: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
+    let (history, merge) = History::merge_sources(files);
+    if !merge.conflicts.is_empty() {
+        let target = format!("{quarantine}conflicts.json");
+        lake.put(&target, crate::to_json("the conflicts", &merge.conflicts)?)
+            .await?;
+        tracing::warn!(
+            conflicts = merge.conflicts.len(),
+            quarantine = %target,
+            "rows with a score conflicting with a known result quarantined"
+        );
+    }
     let mut report = ProcessReport {
         run_id: options.run_id.clone(),
         processed_at: Utc::now(),

@@ -50,6 +50,9 @@ pub struct GateDecision {
     pub reason: String,
 }
 
+/// How many conflicts and corrections a run record spells out (the record stays small).
+pub const MAX_MERGE_NOTES: usize = 10;
+
 /// One pipeline run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
@@ -65,6 +68,16 @@ pub struct RunRecord {
     pub version: Option<String>,
     pub gate: Option<GateDecision>,
     pub message: String,
+    /// Rows whose score conflicts with a known result, quarantined by this run's processing
+    /// (all of them in `processed/report.json` and `quarantine/<run>/conflicts.json`).
+    #[serde(default)]
+    pub conflicts: usize,
+    /// Known scores replaced by a correction file (`raw/corrections/`) in this run.
+    #[serde(default)]
+    pub corrections: usize,
+    /// The first [`MAX_MERGE_NOTES`] conflicts and corrections, in words.
+    #[serde(default)]
+    pub merge_notes: Vec<String>,
     /// ETag of this record as this process last wrote it: each save is a compare-and-swap on
     /// it, so a run cannot overwrite what a newer run wrote (e.g. marking it abandoned).
     #[serde(skip)]
@@ -86,6 +99,9 @@ impl RunRecord {
             version: None,
             gate: None,
             message: String::new(),
+            conflicts: 0,
+            corrections: 0,
+            merge_notes: Vec::new(),
             written: None,
         }
     }

@@ -261,9 +261,10 @@ impl ServedModel {
         };
         let manifest = registry.manifest(&champion.version).await?;
         let artifact = ModelArtifact::from_json(&registry.artifact(&champion.version).await?)?;
+        // Versions trained before the original contract existed have none (a logistic champion
+        // serves it itself).
         let original = match registry.original_artifact(&champion.version).await? {
             Some(bytes) => Some(ModelArtifact::from_json(&bytes)?),
-            None if artifact.candidate == Candidate::Logistic => None,
             None => None,
         };
         let matches: Vec<Match> = match lake.get_opt(keys::MATCHES).await? {
@@ -273,14 +274,19 @@ impl ServedModel {
                 .collect(),
             None => Vec::new(),
         };
-        Ok(Some(ServedModel::new(
+        let mut served = ServedModel::new(
             champion,
             pointer_etag,
             manifest,
             artifact,
             original,
             matches,
-        )))
+        );
+        // The club table's spellings (football-data.co.uk's "Flamengo RJ") name the same clubs.
+        crate::clubs::load_or_shipped(lake)
+            .await
+            .add_aliases_to(&mut served.clubs);
+        Ok(Some(served))
     }
 
     /// Assembles a served model from its parts (`matches`: those the version saw, in order).
