@@ -812,15 +812,24 @@ async fn watch_raw(
     }
     // One shutdown signal stops both the watcher and the feed follower.
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let signal = async move {
-        shutdown_signal().await;
-        let _ = stop.send(true);
-    };
     let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|&stop| stop).await;
     };
+    // Ctrl-C stops both; so does the watcher ending on its own (e.g. a bootstrap that cannot
+    // work), so its error is not left waiting for a signal.
+    let signal = async {
+        tokio::select! {
+            _ = shutdown_signal() => { let _ = stop.send(true); }
+            _ = wait(stopped.clone()) => {}
+        }
+    };
+    let watcher = async {
+        let watched = futbr_pipeline::watch::watch(&lake, &options, wait(stopped.clone())).await;
+        let _ = stop.send(true);
+        watched
+    };
     let (watched, _, _) = tokio::join!(
-        futbr_pipeline::watch::watch(&lake, &options, wait(stopped.clone())),
+        watcher,
         futbr_pipeline::feed::follow(&lake, &feed_options, wait(stopped.clone())),
         signal,
     );
