@@ -55,6 +55,8 @@ pub enum Command {
         #[command(flatten)]
         watch: WatchArgs,
         #[command(flatten)]
+        feeds: FeedArgs,
+        #[command(flatten)]
         settings: futbr_server::Settings,
     },
     /// Check match CSV files and report every problem (nothing is written).

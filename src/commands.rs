@@ -81,8 +81,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             bootstrap,
             recipe,
             watch,
+            feeds,
             settings,
-        } => runtime()?.block_on(serve(lake, bootstrap, recipe, watch, settings)),
+        } => runtime()?.block_on(serve(lake, bootstrap, recipe, watch, feeds, settings)),
     }
 }
 
@@ -557,11 +558,12 @@ fn backtest(
     write(&paths.markdown, markdown.as_bytes())?;
     write(
         &paths.calibration,
-        report::calibration_svg(&built)?.as_bytes(),
+        futbr_models::charts::backtest_calibration_svg(&built).as_bytes(),
     )?;
     write(
         &paths.rolling_rps,
-        report::rolling_rps_svg(&result, matches, 100)?.as_bytes(),
+        futbr_models::charts::backtest_rolling_rps_svg(&result, matches, 100, &built.served)
+            .as_bytes(),
     )?;
     print!("{markdown}");
     println!(
@@ -785,6 +787,21 @@ fn watch_options(
     })
 }
 
+/// The feed follower's options, every URL checked to be http(s).
+fn checked_feeds(feeds: &FeedArgs) -> Result<futbr_pipeline::feed::FeedOptions> {
+    let feed_options = feeds.options();
+    for url in &feed_options.urls {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            anyhow::bail!("--feed {url:?} is not an http(s) URL");
+        }
+        eprintln!(
+            "following {url} every {}",
+            futbr_pipeline::feed::describe_duration(feed_options.interval)
+        );
+    }
+    Ok(feed_options)
+}
+
 async fn watch_raw(
     lake: LakeArgs,
     bootstrap: BootstrapArgs,
@@ -800,16 +817,7 @@ async fn watch_raw(
         lake.url().trim_end_matches('/'),
         watch.interval
     );
-    let feed_options = feeds.options();
-    for url in &feed_options.urls {
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            anyhow::bail!("--feed {url:?} is not an http(s) URL");
-        }
-        eprintln!(
-            "following {url} every {}",
-            futbr_pipeline::feed::describe_duration(feed_options.interval)
-        );
-    }
+    let feed_options = checked_feeds(&feeds)?;
     // One shutdown signal stops both the watcher and the feed follower.
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
@@ -1074,6 +1082,7 @@ async fn serve(
     bootstrap: BootstrapArgs,
     recipe: RecipeArgs,
     watch: WatchArgs,
+    feeds: FeedArgs,
     settings: futbr_server::Settings,
 ) -> Result<ExitCode> {
     let lake = open_reachable(&lake, false).await?;
@@ -1081,7 +1090,8 @@ async fn serve(
         warn_unused_bootstrap(&lake, &bootstrap).await;
     }
     let options = watch_options(bootstrap, &recipe, &watch)?;
-    let state = futbr_server::AppState::new(lake, settings, options);
+    let feed_options = checked_feeds(&feeds)?;
+    let state = futbr_server::AppState::with_feeds(lake, settings, options, feed_options);
     let server = futbr_server::BoundServer::bind(state.clone())
         .await
         .with_context(|| format!("cannot listen on {}", state.settings.bind_addr()))?;

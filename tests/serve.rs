@@ -710,3 +710,70 @@ async fn serve_bootstraps_an_empty_lake_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// A one-file HTTP server on loopback answering `body` to at most `requests` requests.
+fn feed_server(body: Vec<u8>, requests: usize) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(requests) {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: text/csv\r\nETag: \"v1\"\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    format!("http://127.0.0.1:{port}/BRA.csv")
+}
+
+/// `serve --feed URL` saves a changed feed into raw/, and its in-process watcher trains and
+/// swaps in a new champion.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_follows_a_feed_into_a_new_champion() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = lake_trained_on(dir.path(), "dados_producao_inicial.csv");
+    let url = feed_server(
+        std::fs::read(shared_data("novas_rodadas_simuladas.csv")).unwrap(),
+        50,
+    );
+    let server = serve(
+        &lake,
+        &[
+            "--feed",
+            &url,
+            "--feed-interval",
+            "1s",
+            "--interval",
+            "0.2",
+            "--debounce",
+            "0.1",
+        ],
+        &[],
+    );
+    let v1 = wait_ready(&server.base, Duration::from_secs(30)).await["version"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let started = Instant::now();
+    loop {
+        let (_, r) = get(&server.base, "/ready").await;
+        if r["version"].as_str().is_some_and(|v| v != v1) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the feed never reached a champion"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let feeds: Vec<_> = std::fs::read_dir(Path::new(&lake).join("raw/feeds"))
+        .unwrap()
+        .collect();
+    assert_eq!(feeds.len(), 1, "one version of the feed saved");
+}

@@ -8,6 +8,7 @@
 pub mod artifact;
 pub mod backtest;
 pub mod candidates;
+pub mod charts;
 pub mod dixon_coles;
 pub mod glm;
 pub mod metrics;

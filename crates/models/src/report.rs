@@ -1,8 +1,8 @@
 //! The backtest report: scores overall and per season, the calibration table, the paired
-//! comparison of the served model with the best single one; as JSON, Markdown, CSV and SVG.
+//! comparison of the served model with the best single one; as JSON, Markdown and CSV (its SVG
+//! charts are drawn by [`crate::charts`]).
 
 use futbr_domain::Match;
-use plotters::prelude::*;
 use serde::Serialize;
 
 use crate::backtest::Backtest;
@@ -10,7 +10,7 @@ use crate::candidates::{outcome_index, Candidate, Hyper};
 use crate::metrics::{
     paired_difference, rps, score, top_label_calibration, CalibrationBin, Scores,
 };
-use crate::{ModelError, Probs};
+use crate::Probs;
 
 /// Scores of one season of the test window.
 #[derive(Debug, Clone, Serialize)]
@@ -255,139 +255,4 @@ pub fn markdown(report: &BacktestReport) -> String {
         }
     }
     md
-}
-
-fn plot_error(e: impl std::fmt::Display) -> ModelError {
-    ModelError::Plot {
-        path: "svg".into(),
-        reason: e.to_string(),
-    }
-}
-
-/// The calibration curve of the served model, as SVG.
-pub fn calibration_svg(report: &BacktestReport) -> Result<String, ModelError> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (640, 480)).into_drawing_area();
-        root.fill(&WHITE).map_err(plot_error)?;
-        let served = report.candidates.iter().find(|c| c.name == report.served);
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                format!("Calibration: {}", report.served),
-                ("sans-serif", 20),
-            )
-            .margin(15)
-            .x_label_area_size(40)
-            .y_label_area_size(50)
-            .build_cartesian_2d(0.0f64..1.0, 0.0f64..1.0)
-            .map_err(plot_error)?;
-        chart
-            .configure_mesh()
-            .x_desc("predicted probability of the favourite")
-            .y_desc("observed frequency")
-            .draw()
-            .map_err(plot_error)?;
-        chart
-            .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.3)))
-            .map_err(plot_error)?;
-        if let Some(c) = served {
-            let points: Vec<(f64, f64)> = c
-                .calibration
-                .iter()
-                .map(|b| (b.mean_predicted, b.observed_frequency))
-                .collect();
-            chart
-                .draw_series(LineSeries::new(points.clone(), BLUE.stroke_width(2)))
-                .map_err(plot_error)?;
-            chart
-                .draw_series(points.iter().map(|&p| Circle::new(p, 4, BLUE.filled())))
-                .map_err(plot_error)?;
-        }
-        root.present().map_err(plot_error)?;
-    }
-    Ok(svg)
-}
-
-/// Rolling mean RPS (over `window` matches) of every candidate through the test window, as SVG.
-pub fn rolling_rps_svg(
-    backtest: &Backtest,
-    matches: &[Match],
-    window: usize,
-) -> Result<String, ModelError> {
-    let outcomes: Vec<usize> = backtest
-        .test
-        .iter()
-        .map(|&i| outcome_index(&matches[i]))
-        .collect();
-    let series: Vec<(String, Vec<(f64, f64)>)> = backtest
-        .runs
-        .iter()
-        .map(|run| {
-            let scores: Vec<f64> = run
-                .predictions
-                .iter()
-                .zip(&outcomes)
-                .map(|(p, &o)| rps(p, o))
-                .collect();
-            let mut points = Vec::new();
-            let mut sum = 0.0;
-            for (i, s) in scores.iter().enumerate() {
-                sum += s;
-                if i >= window {
-                    sum -= scores[i - window];
-                }
-                if i + 1 >= window {
-                    points.push(((i + 1) as f64, sum / window as f64));
-                }
-            }
-            (run.candidate.name().to_string(), points)
-        })
-        .collect();
-    let (lo, hi) = series
-        .iter()
-        .flat_map(|(_, p)| p.iter().map(|q| q.1))
-        .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    let (lo, hi) = if lo < hi {
-        (lo - 0.005, hi + 0.005)
-    } else {
-        (0.15, 0.3)
-    };
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (800, 480)).into_drawing_area();
-        root.fill(&WHITE).map_err(plot_error)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                format!("Rolling RPS ({window} matches)"),
-                ("sans-serif", 20),
-            )
-            .margin(15)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0.0f64..outcomes.len().max(1) as f64, lo..hi)
-            .map_err(plot_error)?;
-        chart
-            .configure_mesh()
-            .x_desc("test match (chronological)")
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .y_desc("RPS (lower is better)")
-            .draw()
-            .map_err(plot_error)?;
-        for (k, (name, points)) in series.into_iter().enumerate() {
-            let color = Palette99::pick(k).to_rgba();
-            chart
-                .draw_series(LineSeries::new(points, color.stroke_width(2)))
-                .map_err(plot_error)?
-                .label(name)
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color));
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(plot_error)?;
-        root.present().map_err(plot_error)?;
-    }
-    Ok(svg)
 }

@@ -16,6 +16,7 @@ pub mod process;
 pub mod promote;
 pub mod runs;
 pub mod serving;
+pub mod track_record;
 pub mod train;
 pub mod watch;
 

@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         api = api.merge(admin);
     }
     api.merge(crate::openapi::routes())
+        .merge(crate::web::routes(&state))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             crate::metrics::track,

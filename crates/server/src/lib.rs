@@ -15,6 +15,7 @@ pub mod error;
 pub mod metrics;
 pub mod openapi;
 pub mod settings;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,6 +23,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwapOption;
 use axum::Router;
 use futbr_lake::Lake;
+use futbr_pipeline::feed::FeedOptions;
 use futbr_pipeline::serving::ServedModel;
 use futbr_pipeline::watch::WatchOptions;
 use tokio::net::TcpListener;
@@ -39,6 +41,8 @@ pub struct AppInner {
     pub settings: Settings,
     /// How admin-started runs train (the same recipe as the watcher's).
     pub watch: WatchOptions,
+    /// Feeds followed into raw/ (none by default).
+    pub feeds: FeedOptions,
     pub started: Instant,
 }
 
@@ -54,13 +58,29 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
+    /// A server's state; it follows no feed.
     pub fn new(lake: Lake, settings: Settings, watch: WatchOptions) -> AppState {
+        let no_feeds = FeedOptions {
+            urls: Vec::new(),
+            ..FeedOptions::default()
+        };
+        AppState::with_feeds(lake, settings, watch, no_feeds)
+    }
+
+    /// A server's state that also follows `feeds` into raw/ while serving.
+    pub fn with_feeds(
+        lake: Lake,
+        settings: Settings,
+        watch: WatchOptions,
+        feeds: FeedOptions,
+    ) -> AppState {
         AppState(Arc::new(AppInner {
             lake,
             served: ArcSwapOption::empty(),
             metrics: metrics::Metrics::default(),
             settings,
             watch,
+            feeds,
             started: Instant::now(),
         }))
     }
@@ -164,6 +184,17 @@ impl BoundServer {
                 }
             })
         });
+        // Feeds land in raw/ as new objects, which the watcher (here or in the cloud) picks up.
+        let follower = (!state.feeds.urls.is_empty()).then(|| {
+            let state = state.clone();
+            let mut stop = stop_rx.clone();
+            tokio::spawn(async move {
+                let stopped = async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                };
+                futbr_pipeline::feed::follow(&state.lake, &state.feeds, stopped).await;
+            })
+        });
         let app = router(state.clone());
         let result = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -173,6 +204,9 @@ impl BoundServer {
             .await;
         let _ = stop_tx.send(true);
         let _ = reloader.await;
+        if let Some(f) = follower {
+            let _ = f.await;
+        }
         if let Some(w) = watcher {
             // A run in progress finishes (or its lease expires if this wait is cut short).
             let _ = tokio::time::timeout(Duration::from_secs(60), w).await;

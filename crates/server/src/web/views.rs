@@ -1,0 +1,1068 @@
+//! What each page shows, as plain data for its template; built from the served model, the
+//! registry, the runs and the track record. Numbers are formatted here (in the page's language),
+//! so templates only place text.
+
+use askama::Template;
+use chrono::{DateTime, NaiveDate, Utc};
+use futbr_lake::registry::{Champion, Manifest};
+use futbr_models::charts::{self, CalibrationLabels, Series, TimeChart};
+use futbr_models::metrics::CalibrationBin;
+use futbr_pipeline::runs::RunRecord;
+use futbr_pipeline::serving::{ClubMatch, FixtureQuery, Prediction, QueryError, ServedModel};
+use futbr_pipeline::track_record::VersionTrack;
+use serde_json::Value;
+
+use super::i18n::{Lang, Texts};
+
+/// Version of the static assets in their URLs (a new build is a new URL).
+pub const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A link of the navigation.
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// Which page is shown (for the navigation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Home,
+    Model,
+    Performance,
+    Pipeline,
+}
+
+/// What every page's frame shows.
+pub struct Chrome {
+    pub lang_tag: &'static str,
+    pub lang_code: &'static str,
+    pub other_code: &'static str,
+    pub t: &'static Texts,
+    pub title: String,
+    pub nav: Vec<NavItem>,
+    /// The same page in the other language.
+    pub switch_href: String,
+    /// The model version serving, if any.
+    pub version: Option<String>,
+    pub asset_version: &'static str,
+}
+
+impl Chrome {
+    pub fn new(
+        lang: Lang,
+        section: Section,
+        switch_href: String,
+        version: Option<String>,
+    ) -> Chrome {
+        let t = lang.texts();
+        let title = match section {
+            Section::Home => t.home_title,
+            Section::Model => t.model_title,
+            Section::Performance => t.perf_title,
+            Section::Pipeline => t.pipeline_title,
+        };
+        let nav = [
+            ("/", t.nav_home, Section::Home),
+            ("/modelo", t.nav_model, Section::Model),
+            ("/desempenho", t.nav_performance, Section::Performance),
+            ("/pipeline", t.nav_pipeline, Section::Pipeline),
+        ]
+        .into_iter()
+        .map(|(href, label, s)| NavItem {
+            href,
+            label,
+            current: s == section,
+        })
+        .collect();
+        Chrome {
+            lang_tag: lang.tag(),
+            lang_code: lang.code(),
+            other_code: lang.other().code(),
+            t,
+            title: title.to_string(),
+            nav,
+            switch_href,
+            version,
+            asset_version: ASSET_VERSION,
+        }
+    }
+}
+
+// ---------------------------------------------------------------- Início
+
+/// The question as typed into the form.
+#[derive(Debug, Clone, Default)]
+pub struct HomeForm {
+    pub home: String,
+    pub away: String,
+    pub date: String,
+}
+
+/// A suggested club (a link that asks the same question with it).
+pub struct Suggestion {
+    pub label: String,
+    pub href: String,
+}
+
+/// A message in the page for a question that cannot be answered.
+pub struct FormError {
+    pub title: String,
+    pub message: String,
+    pub suggestions: Vec<Suggestion>,
+}
+
+/// One outcome's probability.
+pub struct ProbView {
+    pub class: &'static str,
+    pub label: &'static str,
+    /// Full precision, exactly as the API answers it.
+    pub raw: String,
+    pub text: String,
+    /// The bar segment's label: empty when too narrow to hold it.
+    pub short: String,
+    pub width: String,
+}
+
+/// A played match from one club's side.
+pub struct MatchRow {
+    pub date: String,
+    pub opponent: String,
+    pub venue: &'static str,
+    pub score: String,
+    pub letter: &'static str,
+    pub class: &'static str,
+    pub word: &'static str,
+}
+
+/// A club of the question.
+pub struct ClubView {
+    pub name: String,
+    pub role: &'static str,
+    pub rows: Vec<MatchRow>,
+    pub form_words: String,
+    pub ppm: String,
+}
+
+impl ClubView {
+    /// Results oldest first (how form is read).
+    pub fn rows_oldest_first(&self) -> impl Iterator<Item = &MatchRow> {
+        self.rows.iter().rev()
+    }
+}
+
+/// A meeting of the two clubs.
+pub struct MeetingRow {
+    pub date: String,
+    pub home: String,
+    pub away: String,
+    pub score: String,
+}
+
+/// A feature with its catalog description.
+pub struct FeatureView {
+    pub name: &'static str,
+    pub value: String,
+    pub unit: &'static str,
+    pub meaning: &'static str,
+}
+
+/// The answer to the question.
+pub struct AnswerView {
+    pub home: String,
+    pub away: String,
+    pub date: String,
+    pub probs: Vec<ProbView>,
+    pub most_likely: String,
+    pub warnings: Vec<String>,
+    pub clubs: Vec<ClubView>,
+    pub h2h: Vec<MeetingRow>,
+    pub features: Vec<FeatureView>,
+    pub version: String,
+    pub candidate: String,
+    pub trained_through: String,
+    pub quality: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "inicio.html")]
+pub struct HomePage {
+    pub c: Chrome,
+    pub not_ready: bool,
+    pub form_home: String,
+    pub form_away: String,
+    pub form_date: String,
+    pub error_field: String,
+    pub clubs_latest: Vec<String>,
+    pub clubs_other: Vec<String>,
+    pub latest_season: Option<i32>,
+    pub error: Option<FormError>,
+    pub answer: Option<AnswerView>,
+}
+
+/// Meetings shown in the head-to-head.
+pub const MEETINGS: usize = 5;
+
+fn query_href(home: &str, away: &str, date: &str) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    s.append_pair("home", home).append_pair("away", away);
+    if !date.is_empty() {
+        s.append_pair("date", date);
+    }
+    format!("/?{}", s.finish())
+}
+
+fn match_row(m: &ClubMatch, lang: Lang) -> MatchRow {
+    let t = lang.texts();
+    let (letter, class, word) = match m.result {
+        "W" => (if lang == Lang::Pt { "V" } else { "W" }, "w", t.win),
+        "D" => (if lang == Lang::Pt { "E" } else { "D" }, "d", t.draw),
+        _ => (if lang == Lang::Pt { "D" } else { "L" }, "l", t.loss),
+    };
+    MatchRow {
+        date: m.date.format(lang.date_format()).to_string(),
+        opponent: m.opponent.clone(),
+        venue: if m.at_home { t.at_home } else { t.away },
+        score: format!("{}–{}", m.goals_for, m.goals_against),
+        letter,
+        class,
+        word,
+    }
+}
+
+fn query_error(e: QueryError, form: &HomeForm, lang: Lang) -> (String, FormError) {
+    let t = lang.texts();
+    let pt = lang == Lang::Pt;
+    match e {
+        QueryError::UnknownClub(u) => {
+            let field = if u.name.trim() == form.home.trim() {
+                "home"
+            } else {
+                "away"
+            };
+            let suggestions = u
+                .closest
+                .iter()
+                .map(|c| {
+                    let (h, a) = if field == "home" {
+                        (c.to_string(), form.away.clone())
+                    } else {
+                        (form.home.clone(), c.to_string())
+                    };
+                    Suggestion {
+                        label: c.to_string(),
+                        href: query_href(&h, &a, &form.date),
+                    }
+                })
+                .collect();
+            let message = if pt {
+                format!("O modelo não conhece o clube “{}”.", u.name)
+            } else {
+                format!("“{}” is not a club the model knows.", u.name)
+            };
+            (
+                field.into(),
+                FormError {
+                    title: t.unknown_club.into(),
+                    message,
+                    suggestions,
+                },
+            )
+        }
+        QueryError::NewClubNotAllowed { name } => {
+            let field = if name.trim() == form.home.trim() {
+                "home"
+            } else {
+                "away"
+            };
+            let message = if pt {
+                format!("O modelo não conhece o clube “{name}”.")
+            } else {
+                format!("“{name}” is not a club the model knows.")
+            };
+            (
+                field.into(),
+                FormError {
+                    title: t.unknown_club.into(),
+                    message,
+                    suggestions: Vec::new(),
+                },
+            )
+        }
+        QueryError::SameClub { club } => (
+            "away".into(),
+            FormError {
+                title: t.same_club.into(),
+                message: if pt {
+                    format!("Mandante e visitante são o mesmo clube ({club}).")
+                } else {
+                    format!("The home and away clubs are the same club ({club}).")
+                },
+                suggestions: Vec::new(),
+            },
+        ),
+        QueryError::EmptyClub => (
+            if form.home.trim().is_empty() {
+                "home"
+            } else {
+                "away"
+            }
+            .into(),
+            FormError {
+                title: t.missing_club.into(),
+                message: String::new(),
+                suggestions: Vec::new(),
+            },
+        ),
+        QueryError::DateNotAfterTraining {
+            trained_through, ..
+        } => (
+            "date".into(),
+            FormError {
+                title: t.bad_date.into(),
+                message: if pt {
+                    format!(
+                        "O modelo já conhece os resultados até {}; escolha uma data posterior.",
+                        trained_through.format(lang.date_format())
+                    )
+                } else {
+                    format!(
+                        "The model already knows results up to {trained_through}; ask about a later date."
+                    )
+                },
+                suggestions: Vec::new(),
+            },
+        ),
+        other => (
+            String::new(),
+            FormError {
+                title: t.warnings.into(),
+                message: other.to_string(),
+                suggestions: Vec::new(),
+            },
+        ),
+    }
+}
+
+/// Parses the form's date: `YYYY-MM-DD` (what a date input sends) or `dd/mm/yyyy`.
+pub fn parse_form_date(text: &str) -> Option<NaiveDate> {
+    let text = text.trim();
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y"))
+        .ok()
+}
+
+fn warning_text(w: &str, lang: Lang, p: &Prediction) -> String {
+    if lang == Lang::En {
+        return w.to_string();
+    }
+    if w.starts_with("stale") {
+        format!(
+            "O modelo conhece resultados só até {}, {} dias antes de {}; o que foi jogado desde então não está nesta previsão.",
+            p.model.trained_through.format(lang.date_format()),
+            (p.date - p.model.trained_through).num_days(),
+            p.date.format(lang.date_format())
+        )
+    } else {
+        w.to_string()
+    }
+}
+
+fn answer_view(model: &ServedModel, p: &Prediction, lang: Lang) -> AnswerView {
+    let t = lang.texts();
+    let probs = [
+        ("home", t.home_win, p.probabilities.home),
+        ("draw", t.draw, p.probabilities.draw),
+        ("away", t.away_win, p.probabilities.away),
+    ]
+    .into_iter()
+    .map(|(class, label, v)| ProbView {
+        class,
+        label,
+        raw: format!("{v}"),
+        text: lang.percent(v),
+        short: if v >= 0.12 {
+            format!("{:.0}%", 100.0 * v)
+        } else {
+            String::new()
+        },
+        width: format!("{:.2}", 100.0 * v),
+    })
+    .collect();
+    let winner_p = [
+        p.probabilities.home,
+        p.probabilities.draw,
+        p.probabilities.away,
+    ][p.most_likely.index];
+    let club = |name: &str, known: bool, role: &'static str| {
+        let summary = if known { model.club(name).ok() } else { None };
+        let rows: Vec<MatchRow> = summary
+            .as_ref()
+            .map(|s| s.recent.iter().map(|m| match_row(m, lang)).collect())
+            .unwrap_or_default();
+        let form_words = rows
+            .iter()
+            .rev()
+            .map(|r| r.word)
+            .collect::<Vec<_>>()
+            .join(", ");
+        ClubView {
+            name: name.to_string(),
+            role,
+            form_words: format!("{}: {form_words}", t.form),
+            ppm: summary
+                .and_then(|s| s.points_per_match)
+                .map(|v| lang.number(v, 1))
+                .unwrap_or_else(|| "—".into()),
+            rows,
+        }
+    };
+    let h2h = if p.home.known && p.away.known {
+        model
+            .head_to_head(&p.home.name, &p.away.name, MEETINGS)
+            .iter()
+            .map(|m| {
+                // From the home club's side: put the match back on its real venue.
+                let (home, away, hg, ag) = if m.at_home {
+                    (&p.home.name, &m.opponent, m.goals_for, m.goals_against)
+                } else {
+                    (&m.opponent, &p.home.name, m.goals_against, m.goals_for)
+                };
+                MeetingRow {
+                    date: m.date.format(lang.date_format()).to_string(),
+                    home: home.clone(),
+                    away: away.clone(),
+                    score: format!("{hg}–{ag}"),
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let features = p
+        .features
+        .iter()
+        .map(|(f, v)| FeatureView {
+            name: f.name(),
+            value: lang.number(v, 3),
+            unit: f.unit(),
+            meaning: f.meaning(),
+        })
+        .collect();
+    AnswerView {
+        home: p.home.name.clone(),
+        away: p.away.name.clone(),
+        date: p.date.format(lang.date_format()).to_string(),
+        probs,
+        most_likely: lang.most_likely(p.most_likely.code, &p.home.name, &p.away.name, winner_p),
+        warnings: p
+            .warnings
+            .iter()
+            .map(|w| warning_text(w, lang, p))
+            .collect(),
+        clubs: vec![
+            club(&p.home.name, p.home.known, t.at_home),
+            club(&p.away.name, p.away.known, t.away),
+        ],
+        h2h,
+        features,
+        version: p.model.version.clone(),
+        candidate: p.model.candidate.name().to_string(),
+        trained_through: p
+            .model
+            .trained_through
+            .format(lang.date_format())
+            .to_string(),
+        quality: quality_sentence(&model.manifest, lang),
+    }
+}
+
+/// "acerta o resultado mais provável em 48% dos jogos" from a version's evaluation.
+pub fn quality_sentence(manifest: &Manifest, lang: Lang) -> Option<String> {
+    manifest
+        .evaluation
+        .as_ref()
+        .map(|e| lang.accuracy_sentence(e.scores.accuracy, e.scores.rps, e.matches))
+}
+
+/// Renders Início: the form, and the answer (or a message) when a question was asked.
+pub fn home_page(
+    model: Option<&ServedModel>,
+    form: &HomeForm,
+    lang: Lang,
+    chrome: Chrome,
+) -> Result<String, askama::Error> {
+    let t = lang.texts();
+    let mut page = HomePage {
+        c: chrome,
+        not_ready: model.is_none(),
+        form_home: form.home.clone(),
+        form_away: form.away.clone(),
+        form_date: form.date.clone(),
+        error_field: String::new(),
+        clubs_latest: Vec::new(),
+        clubs_other: Vec::new(),
+        latest_season: None,
+        error: None,
+        answer: None,
+    };
+    let Some(model) = model else {
+        return page.render();
+    };
+    for club in model.clubs() {
+        if club.in_latest_season {
+            page.clubs_latest.push(club.name);
+        } else {
+            page.clubs_other.push(club.name);
+        }
+    }
+    page.latest_season = model.matches().last().map(|m| m.season);
+    let asked = !form.home.trim().is_empty() || !form.away.trim().is_empty();
+    if !asked {
+        return page.render();
+    }
+    let date = if form.date.trim().is_empty() {
+        None
+    } else {
+        match parse_form_date(&form.date) {
+            Some(d) => Some(d),
+            None => {
+                page.error_field = "date".into();
+                page.error = Some(FormError {
+                    title: t.bad_date.into(),
+                    message: if lang == Lang::Pt {
+                        format!("“{}” não é uma data (dd/mm/aaaa).", form.date.trim())
+                    } else {
+                        format!("“{}” is not a date (YYYY-MM-DD).", form.date.trim())
+                    },
+                    suggestions: Vec::new(),
+                });
+                return page.render();
+            }
+        }
+    };
+    let query = FixtureQuery {
+        home: form.home.clone(),
+        away: form.away.clone(),
+        date,
+        new_club: false,
+    };
+    match model.predict(&query) {
+        Ok(p) => page.answer = Some(answer_view(model, &p, lang)),
+        Err(e) => {
+            let (field, error) = query_error(e, form, lang);
+            page.error_field = field;
+            page.error = Some(error);
+        }
+    }
+    page.render()
+}
+
+// ---------------------------------------------------------------- Modelo
+
+/// A row of the versions table.
+pub struct VersionRow {
+    pub version: String,
+    pub champion: bool,
+    pub candidate: String,
+    pub trained_through: String,
+    pub matches: usize,
+    pub rps: String,
+    pub accuracy: String,
+    pub log_loss: String,
+    pub created: String,
+}
+
+/// The champion's lineage.
+pub struct LineageView {
+    pub code_version: String,
+    pub run_id: String,
+    pub data_sha256: String,
+    /// (key, size, sha256)
+    pub inputs: Vec<(String, String, String)>,
+}
+
+/// The last gate decision.
+pub struct GateView {
+    pub challenger: String,
+    pub champion: String,
+    pub challenger_rps: String,
+    pub champion_rps: String,
+    pub window: String,
+    pub promoted: &'static str,
+    pub reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "modelo.html")]
+pub struct ModelPage {
+    pub c: Chrome,
+    pub champion_version: String,
+    pub champion_quality: Option<String>,
+    pub versions: Vec<VersionRow>,
+    pub calibration_svg: String,
+    pub rps_svg: String,
+    pub lineage: Option<LineageView>,
+    pub gate: Option<GateView>,
+}
+
+/// The calibration bins of a stored backtest report (`backtest.json`: its first candidate).
+pub fn report_calibration(report: &Value) -> Vec<CalibrationBin> {
+    let served = report.get("served").and_then(Value::as_str);
+    let candidates = report
+        .get("candidates")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let chosen = candidates
+        .iter()
+        .find(|c| served.is_some() && c.get("name").and_then(Value::as_str) == served)
+        .or(candidates.first());
+    let Some(bins) = chosen
+        .and_then(|c| c.get("calibration"))
+        .and_then(Value::as_array)
+    else {
+        return Vec::new();
+    };
+    bins.iter()
+        .filter_map(|b| {
+            let f = |k: &str| b.get(k).and_then(Value::as_f64);
+            Some(CalibrationBin {
+                lower: f("lower")?,
+                upper: f("upper")?,
+                count: b.get("count").and_then(Value::as_u64)? as usize,
+                mean_predicted: f("mean_predicted")?,
+                observed_frequency: f("observed_frequency")?,
+            })
+        })
+        .collect()
+}
+
+fn format_time(t: &DateTime<Utc>, lang: Lang) -> String {
+    match lang {
+        Lang::Pt => t.format("%d/%m/%Y %H:%M UTC").to_string(),
+        Lang::En => t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    }
+}
+
+fn human_size(bytes: u64) -> String {
+    if bytes >= 1 << 20 {
+        format!("{:.1} MB", bytes as f64 / (1u64 << 20) as f64)
+    } else if bytes >= 1 << 10 {
+        format!("{:.1} KB", bytes as f64 / 1024.0)
+    } else {
+        format!("{bytes} B")
+    }
+}
+
+/// Renders Modelo from the registry (`versions`: oldest first), the champion's stored report
+/// and the latest run that reached the gate.
+pub fn model_page(
+    versions: &[Manifest],
+    champion: Option<&Champion>,
+    champion_report: &Value,
+    last_gate: Option<&futbr_pipeline::runs::GateDecision>,
+    lang: Lang,
+    chrome: Chrome,
+) -> Result<String, askama::Error> {
+    let t = lang.texts();
+    let champion_version = champion.map(|c| c.version.clone()).unwrap_or_default();
+    let champion_manifest = versions.iter().find(|m| m.version == champion_version);
+    let rows = versions
+        .iter()
+        .rev()
+        .map(|m| {
+            let s = m.evaluation.as_ref().map(|e| &e.scores);
+            VersionRow {
+                version: m.version.clone(),
+                champion: m.version == champion_version,
+                candidate: m.candidate.name().to_string(),
+                trained_through: m.trained_through.format(lang.date_format()).to_string(),
+                matches: m.matches,
+                rps: s.map(|s| lang.number(s.rps, 4)).unwrap_or("—".into()),
+                accuracy: s.map(|s| lang.percent(s.accuracy)).unwrap_or("—".into()),
+                log_loss: s.map(|s| lang.number(s.log_loss, 4)).unwrap_or("—".into()),
+                created: format_time(&m.created_at, lang),
+            }
+        })
+        .collect();
+    let calibration_svg = charts::calibration_chart(
+        &report_calibration(champion_report),
+        &CalibrationLabels {
+            title: format!("{} · {champion_version}", t.calibration),
+            x_label: t.calibration_x.into(),
+            y_label: t.calibration_y.into(),
+            observed: t.calibration_observed.into(),
+            perfect: t.calibration_perfect.into(),
+            count_prefix: "n=".into(),
+        },
+    );
+    let point = |m: &Manifest| {
+        m.evaluation
+            .as_ref()
+            .map(|e| (m.trained_through, e.scores.rps))
+    };
+    let mut series: Vec<Series> = Vec::new();
+    let others: Vec<(NaiveDate, f64)> = versions
+        .iter()
+        .filter(|m| m.version != champion_version)
+        .filter_map(point)
+        .collect();
+    if !others.is_empty() {
+        series.push(Series {
+            name: t.versions.to_string(),
+            points: others,
+            emphasis: false,
+            reference: false,
+        });
+    }
+    if let Some(p) = champion_manifest.and_then(point) {
+        series.push(Series {
+            name: format!("{} ({champion_version})", t.champion),
+            points: vec![p],
+            emphasis: true,
+            reference: false,
+        });
+    }
+    let rps_svg = charts::time_chart(&TimeChart {
+        title: t.rps_over_time.to_string(),
+        y_label: "RPS".into(),
+        series,
+        seasons: Vec::new(),
+        date_format: lang.date_format().into(),
+    });
+    let lineage = champion_manifest.map(|m| LineageView {
+        code_version: m.code_version.clone(),
+        run_id: m.run_id.clone(),
+        data_sha256: m.data_sha256.clone(),
+        inputs: m
+            .inputs
+            .iter()
+            .map(|i| (i.key.clone(), human_size(i.size), i.sha256.clone()))
+            .collect(),
+    });
+    let gate = last_gate.map(|g| GateView {
+        challenger: g.challenger.clone(),
+        champion: g.champion.clone().unwrap_or_else(|| "—".into()),
+        challenger_rps: lang.number(g.challenger_rps, 4),
+        champion_rps: g
+            .champion_rps
+            .map(|v| lang.number(v, 4))
+            .unwrap_or_else(|| "—".into()),
+        window: format!(
+            "{} – {} ({} {})",
+            g.window_from.format(lang.date_format()),
+            g.window_to.format(lang.date_format()),
+            g.window_matches,
+            t.matches.to_lowercase()
+        ),
+        promoted: if g.promoted { t.yes } else { t.no },
+        reason: g.reason.clone(),
+    });
+    ModelPage {
+        c: chrome,
+        champion_quality: champion_manifest.and_then(|m| quality_sentence(m, lang)),
+        champion_version,
+        versions: rows,
+        calibration_svg,
+        rps_svg,
+        lineage,
+        gate,
+    }
+    .render()
+}
+
+// ---------------------------------------------------------------- Desempenho
+
+/// A row of the per-round table.
+pub struct RoundRow {
+    pub version: String,
+    pub serving: bool,
+    pub season: i32,
+    pub round: u16,
+    pub days: String,
+    pub matches: usize,
+    pub rps: String,
+    pub base_rps: String,
+    pub accuracy: String,
+    pub base_accuracy: String,
+    /// `better` or `worse` than the base rate.
+    pub verdict: &'static str,
+}
+
+/// One line per version.
+pub struct TrackSummary {
+    pub version: String,
+    pub serving: bool,
+    pub text: String,
+}
+
+#[derive(Template)]
+#[template(path = "desempenho.html")]
+pub struct PerformancePage {
+    pub c: Chrome,
+    pub error: Option<String>,
+    pub summaries: Vec<TrackSummary>,
+    pub chart_svg: String,
+    pub rows: Vec<RoundRow>,
+}
+
+/// Renders Desempenho from the track record (or the error that prevented computing it).
+pub fn performance_page(
+    tracks: Result<&[VersionTrack], String>,
+    lang: Lang,
+    chrome: Chrome,
+) -> Result<String, askama::Error> {
+    let t = lang.texts();
+    let (tracks, error) = match tracks {
+        Ok(t) => (t, None),
+        Err(e) => (&[][..], Some(e)),
+    };
+    let scored: Vec<&VersionTrack> = tracks.iter().filter(|v| v.matches > 0).collect();
+    let summaries = scored
+        .iter()
+        .map(|v| TrackSummary {
+            version: v.version.clone(),
+            serving: v.serving,
+            text: match lang {
+                Lang::Pt => format!(
+                    "{} jogos depois de {}: RPS {} contra {} da taxa-base ({}); acerto {} contra {}.",
+                    v.matches,
+                    v.trained_through.format(lang.date_format()),
+                    lang.number(v.rps, 4),
+                    lang.number(v.base_rps, 4),
+                    if v.rps < v.base_rps { t.better } else { t.worse },
+                    lang.percent(v.accuracy),
+                    lang.percent(v.base_accuracy)
+                ),
+                Lang::En => format!(
+                    "{} matches after {}: RPS {} against the base rate's {} ({}); accuracy {} against {}.",
+                    v.matches,
+                    v.trained_through.format(lang.date_format()),
+                    lang.number(v.rps, 4),
+                    lang.number(v.base_rps, 4),
+                    if v.rps < v.base_rps { t.better } else { t.worse },
+                    lang.percent(v.accuracy),
+                    lang.percent(v.base_accuracy)
+                ),
+            },
+        })
+        .collect();
+    let mut series: Vec<Series> = scored
+        .iter()
+        .map(|v| Series {
+            name: if v.serving {
+                format!("{} ({})", v.version, t.serving_now)
+            } else {
+                v.version.clone()
+            },
+            points: v.rounds.iter().map(|r| (r.to, r.rps)).collect(),
+            emphasis: v.serving,
+            reference: false,
+        })
+        .collect();
+    // The base rate of the version serving now (else the newest scored one).
+    if let Some(v) = scored.iter().find(|v| v.serving).or(scored.last()) {
+        series.push(Series {
+            name: format!("{} ({})", t.base_rate, v.version),
+            points: v.rounds.iter().map(|r| (r.to, r.base_rps)).collect(),
+            emphasis: false,
+            reference: true,
+        });
+    }
+    let seasons = charts::season_starts(
+        scored
+            .iter()
+            .flat_map(|v| v.rounds.iter().map(|r| (r.from, r.season)))
+            .collect::<std::collections::BTreeSet<_>>(),
+    );
+    let chart_svg = charts::time_chart(&TimeChart {
+        title: t.perf_chart.to_string(),
+        y_label: "RPS".into(),
+        series,
+        seasons,
+        date_format: lang.date_format().into(),
+    });
+    let rows = scored
+        .iter()
+        .rev()
+        .flat_map(|v| {
+            v.rounds.iter().rev().map(move |r| RoundRow {
+                version: v.version.clone(),
+                serving: v.serving,
+                season: r.season,
+                round: r.round,
+                days: if r.from == r.to {
+                    r.from.format(lang.date_format()).to_string()
+                } else {
+                    format!(
+                        "{} – {}",
+                        r.from.format(lang.date_format()),
+                        r.to.format(lang.date_format())
+                    )
+                },
+                matches: r.matches,
+                rps: lang.number(r.rps, 4),
+                base_rps: lang.number(r.base_rps, 4),
+                accuracy: lang.percent(r.accuracy),
+                base_accuracy: lang.percent(r.base_accuracy),
+                verdict: if r.rps < r.base_rps {
+                    "better"
+                } else {
+                    "worse"
+                },
+            })
+        })
+        .collect();
+    PerformancePage {
+        c: chrome,
+        error,
+        summaries,
+        chart_svg,
+        rows,
+    }
+    .render()
+}
+
+// ---------------------------------------------------------------- Pipeline
+
+/// A step of a run.
+pub struct StepView {
+    pub name: String,
+    pub outcome: String,
+    pub duration: Option<String>,
+    pub error: Option<String>,
+}
+
+/// A run in the list.
+pub struct RunView {
+    pub id: String,
+    /// The status code (`succeeded`, `up-to-date`, ...): the row's CSS class.
+    pub status: String,
+    /// The status in the page's language.
+    pub status_text: &'static str,
+    pub trigger: String,
+    pub started: String,
+    pub steps: Vec<StepView>,
+    pub quarantined: String,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "runs.html")]
+pub struct RunsFragment {
+    pub t: &'static Texts,
+    pub runs: Vec<RunView>,
+}
+
+/// A message box on the pipeline page.
+pub struct Message {
+    /// `ok` or `error`.
+    pub class: &'static str,
+    pub lines: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "pipeline.html")]
+pub struct PipelinePage {
+    pub c: Chrome,
+    pub messages: Vec<Message>,
+    pub runs_html: String,
+    pub admin_enabled: bool,
+    pub signed_in: bool,
+}
+
+/// Runs shown on the pipeline page.
+pub const RUNS_SHOWN: usize = 20;
+
+fn status_text(code: &str, lang: Lang) -> &'static str {
+    let pt = lang == Lang::Pt;
+    match code {
+        "running" => {
+            if pt {
+                "em andamento"
+            } else {
+                "running"
+            }
+        }
+        "succeeded" => {
+            if pt {
+                "concluída"
+            } else {
+                "succeeded"
+            }
+        }
+        "up-to-date" => {
+            if pt {
+                "já em dia"
+            } else {
+                "up to date"
+            }
+        }
+        "failed" => {
+            if pt {
+                "falhou"
+            } else {
+                "failed"
+            }
+        }
+        "abandoned" => {
+            if pt {
+                "abandonada"
+            } else {
+                "abandoned"
+            }
+        }
+        _ => "?",
+    }
+}
+
+/// Renders the run list (newest first) as the fragment the page polls.
+pub fn runs_fragment(runs: &[RunRecord], lang: Lang) -> Result<String, askama::Error> {
+    let runs = runs
+        .iter()
+        .rev()
+        .take(RUNS_SHOWN)
+        .map(|r| {
+            let status = serde_json::to_value(r.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let quarantined = r
+                .steps
+                .iter()
+                .find(|s| s.name == "process")
+                .and_then(|s| s.detail.get("rows_quarantined"))
+                .and_then(Value::as_u64)
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "—".into());
+            RunView {
+                id: r.run_id.clone(),
+                status_text: status_text(&status, lang),
+                status,
+                trigger: r.trigger.clone(),
+                started: format_time(&r.started_at, lang),
+                steps: r
+                    .steps
+                    .iter()
+                    .map(|s| StepView {
+                        name: s.name.clone(),
+                        outcome: s.outcome.clone(),
+                        duration: s.finished_at.map(|f| {
+                            let ms = (f - s.started_at).num_milliseconds().max(0);
+                            format!("{} s", lang.number(ms as f64 / 1000.0, 2))
+                        }),
+                        error: s.error.clone(),
+                    })
+                    .collect(),
+                quarantined,
+                message: r.message.clone(),
+            }
+        })
+        .collect();
+    RunsFragment {
+        t: lang.texts(),
+        runs,
+    }
+    .render()
+}
