@@ -180,6 +180,23 @@ pub enum Command {
         #[command(flatten)]
         fixture: FixtureArgs,
     },
+    /// Check every object the loop relies on (lease, champion, versions and their checksums,
+    /// processed/, run records, raw/) and, with --repair, repair what can be repaired.
+    ///
+    /// Exit status: 0 healthy (or every problem repaired), 1 problems remain, 4 a run holds the
+    /// lease (repairs wait for it), 5 the store cannot be reached.
+    Doctor {
+        #[command(flatten)]
+        lake: LakeArgs,
+        /// Repair: take over a garbled lease, point an unreadable or dangling champion at the
+        /// newest sound version, delete versions a crash left without a manifest, rebuild a
+        /// damaged processed/, mark runs left running as abandoned.
+        #[arg(long)]
+        repair: bool,
+        /// Print the findings as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Walk-forward backtest of the candidate models on a match CSV (no lake needed).
     ///
     /// Every match dated on or after --test-from is predicted by models fitted only on matches
@@ -269,14 +286,22 @@ pub enum ModelsCommand {
         lake: LakeArgs,
         version: String,
     },
-    /// Make a version the champion without the gate.
+    /// Make a version the champion without the gate, whatever the champion pointer holds now
+    /// (even unreadable).
     Promote {
         #[command(flatten)]
         lake: LakeArgs,
         version: String,
     },
-    /// Give the champion's place back to the previous champion.
+    /// Give the champion's place back to the previous champion, and pin it: the loop will not
+    /// promote over it until raw/ holds data the rolled-back-from version had not seen, or until
+    /// `futbr models release`.
     Rollback {
+        #[command(flatten)]
+        lake: LakeArgs,
+    },
+    /// Release a rollback's pin: the loop may promote over the champion again.
+    Release {
         #[command(flatten)]
         lake: LakeArgs,
     },
@@ -393,6 +418,13 @@ pub struct LakeArgs {
     /// The data lake: a folder, file://PATH, memory:// or s3://BUCKET/PREFIX.
     #[arg(long = "lake", env = "FUTBR_LAKE", default_value = "./lake")]
     pub url: String,
+    /// Seconds one request to a remote store may take, retries included.
+    #[arg(
+        long = "store-timeout",
+        env = "FUTBR_STORE_TIMEOUT",
+        default_value_t = 30.0
+    )]
+    pub store_timeout: f64,
 }
 
 /// What started a job run on its own (the cloud's state machine passes the raw/ object that an

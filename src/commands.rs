@@ -78,6 +78,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             feeds,
         } => runtime()?.block_on(watch_raw(lake, bootstrap, recipe, watch, feeds)),
         Command::Runs { command } => runtime()?.block_on(runs(command)),
+        Command::Doctor { lake, repair, json } => runtime()?.block_on(doctor(lake, repair, json)),
         Command::Models { command } => runtime()?.block_on(models(command)),
         Command::Predict { lake, fixture } => runtime()?.block_on(predict(lake, fixture)),
         Command::Clubs { lake, json } => runtime()?.block_on(clubs(lake, json)),
@@ -99,8 +100,21 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-fn open_lake(args: &LakeArgs) -> Result<Lake> {
-    Lake::open(&args.url).with_context(|| format!("cannot open the lake at {}", args.url))
+fn open_lake_with(args: &LakeArgs, must_exist: bool) -> Result<Lake> {
+    let options = futbr_lake::OpenOptions {
+        must_exist,
+        timeout: std::time::Duration::from_secs_f64(args.store_timeout.clamp(0.1, 3600.0)),
+    };
+    Lake::open_with(&args.url, &options)
+        .with_context(|| format!("cannot open the lake at {}", args.url))
+}
+
+/// Opens the lake and checks that its store answers (on S3: that the bucket exists). Read-only
+/// commands pass `must_exist`: a missing local folder is "no lake at PATH", not a new empty lake.
+async fn open_reachable(args: &LakeArgs, must_exist: bool) -> Result<Lake> {
+    let lake = open_lake_with(args, must_exist)?;
+    lake.check_reachable().await?;
+    Ok(lake)
 }
 
 /// A job started for one raw/ object (by the cloud's state machine) checks that the lake holds
@@ -240,9 +254,13 @@ async fn validate(
 ) -> Result<ExitCode> {
     let lake = lake
         .map(|url| {
-            open_lake(&LakeArgs {
-                url: url.to_string(),
-            })
+            open_lake_with(
+                &LakeArgs {
+                    url: url.to_string(),
+                    store_timeout: futbr_lake::DEFAULT_STORE_TIMEOUT.as_secs_f64(),
+                },
+                true,
+            )
         })
         .transpose()?;
     let (options, mut known) = known_results(lake.as_ref()).await?;
@@ -272,7 +290,7 @@ async fn validate(
 }
 
 async fn ingest(lake: LakeArgs, corrects: bool, files: &[std::path::PathBuf]) -> Result<ExitCode> {
-    let lake = open_lake(&lake)?;
+    let lake = open_reachable(&lake, false).await?;
     let (options, mut known) = known_results(Some(&lake)).await?;
     let mut worst = 0;
     for path in files {
@@ -320,6 +338,9 @@ async fn ingest(lake: LakeArgs, corrects: bool, files: &[std::path::PathBuf]) ->
     Ok(ExitCode::from(worst as u8))
 }
 
+/// What `process` and `watch` say when the bootstrap source cannot be read.
+const BOOTSTRAP_HINT: &str = "bootstrap failed (point --bootstrap at a local copy, e.g. ../shared/data/campeonato-brasileiro-full.csv)";
+
 fn bootstrap_source(bootstrap: BootstrapArgs) -> BootstrapSource {
     match bootstrap.source {
         Some(location) => BootstrapSource::new(location, bootstrap.sha256),
@@ -333,13 +354,13 @@ async fn process(
     trigger: TriggerArgs,
     json: bool,
 ) -> Result<ExitCode> {
-    let lake = open_lake(&lake)?;
+    let lake = open_reachable(&lake, false).await?;
     check_trigger(&lake, &trigger).await?;
     warn_unused_bootstrap(&lake, &bootstrap).await;
     let source = bootstrap_source(bootstrap);
     if let Some(added) = futbr_pipeline::bootstrap_if_empty(&lake, &source)
         .await
-        .context("bootstrap failed (point --bootstrap at a local copy, e.g. ../shared/data/campeonato-brasileiro-full.csv)")?
+        .context(BOOTSTRAP_HINT)?
     {
         println!("bootstrapped {} from {}", added.key, source.location);
     }
@@ -380,6 +401,9 @@ async fn process(
         for w in &report.merge.warnings {
             println!("  warning: {}", w.message);
         }
+        for skipped in &report.skipped {
+            println!("  skipped {}: {}", skipped.name, skipped.reason);
+        }
         for c in &report.merge.conflicts {
             println!("  warning: conflicting result quarantined: {}", c.message);
         }
@@ -393,7 +417,7 @@ async fn process(
 
 async fn features(lake: LakeArgs, fixture: FixtureArgs) -> Result<ExitCode> {
     fixture.check().map_err(anyhow::Error::msg)?;
-    let lake = open_lake(&lake)?;
+    let lake = open_reachable(&lake, true).await?;
     let matches = futbr_pipeline::online::load_matches(&lake)
         .await
         .context("no processed matches in the lake: run `futbr process` first")?;
@@ -649,7 +673,7 @@ fn pipeline_options(
 }
 
 async fn train(lake: LakeArgs, recipe: RecipeArgs, trigger: TriggerArgs) -> Result<ExitCode> {
-    let lake = open_lake(&lake)?;
+    let lake = open_reachable(&lake, false).await?;
     check_trigger(&lake, &trigger).await?;
     let options = futbr_pipeline::train::TrainOptions {
         run_id: futbr_pipeline::new_run_id(),
@@ -694,7 +718,7 @@ async fn promote(
     tolerance: f64,
     trigger: TriggerArgs,
 ) -> Result<ExitCode> {
-    let lake = open_lake(&lake)?;
+    let lake = open_reachable(&lake, false).await?;
     check_trigger(&lake, &trigger).await?;
     let decision =
         futbr_pipeline::promote::promote(&lake, version.as_deref(), force, tolerance).await?;
@@ -751,7 +775,7 @@ async fn pipeline_run(
     lease_seconds: u64,
     json: bool,
 ) -> Result<ExitCode> {
-    let lake = open_lake(&lake)?;
+    let lake = open_reachable(&lake, false).await?;
     warn_unused_bootstrap(&lake, &bootstrap).await;
     let options = pipeline_options(
         bootstrap,
@@ -828,7 +852,7 @@ async fn watch_raw(
     watch: WatchArgs,
     feeds: FeedArgs,
 ) -> Result<ExitCode> {
-    let lake = open_lake(&lake)?;
+    let lake = open_reachable(&lake, false).await?;
     warn_unused_bootstrap(&lake, &bootstrap).await;
     let options = watch_options(bootstrap, &recipe, &watch)?;
     eprintln!(
@@ -839,26 +863,80 @@ async fn watch_raw(
     let feed_options = checked_feeds(&feeds)?;
     // One shutdown signal stops both the watcher and the feed follower.
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let signal = async move {
-        shutdown_signal().await;
-        let _ = stop.send(true);
-    };
     let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|&stop| stop).await;
     };
+    // Ctrl-C stops both; so does the watcher ending on its own (e.g. a bootstrap that cannot
+    // work), so its error is not left waiting for a signal.
+    let signal = async {
+        tokio::select! {
+            _ = shutdown_signal() => { let _ = stop.send(true); }
+            _ = wait(stopped.clone()) => {}
+        }
+    };
+    let watcher = async {
+        let watched = futbr_pipeline::watch::watch(&lake, &options, wait(stopped.clone())).await;
+        let _ = stop.send(true);
+        watched
+    };
     let (watched, _, _) = tokio::join!(
-        futbr_pipeline::watch::watch(&lake, &options, wait(stopped.clone())),
+        watcher,
         futbr_pipeline::feed::follow(&lake, &feed_options, wait(stopped.clone())),
         signal,
     );
-    watched?;
+    watched.map_err(|e| match e {
+        futbr_pipeline::PipelineError::BootstrapSource { .. }
+        | futbr_pipeline::PipelineError::Checksum { .. } => {
+            anyhow::Error::new(e).context(BOOTSTRAP_HINT)
+        }
+        e => e.into(),
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn doctor(lake: LakeArgs, repair: bool, json: bool) -> Result<ExitCode> {
+    let lake = open_reachable(&lake, true).await?;
+    let report = futbr_pipeline::doctor::doctor(&lake, repair).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for ok in &report.healthy {
+            println!("ok        {ok}");
+        }
+        for f in &report.findings {
+            let status = if f.repaired { "REPAIRED" } else { "PROBLEM " };
+            let action = if f.repaired || !repair {
+                if repair {
+                    ""
+                } else {
+                    "--repair: "
+                }
+            } else {
+                "not repaired: "
+            };
+            println!("{status}  {}: {}", f.object, f.problem);
+            println!("          {action}{}", f.repair);
+        }
+    }
+    let unresolved = report.unresolved();
+    if unresolved > 0 {
+        eprintln!(
+            "{unresolved} problem(s) remain{}",
+            if repair {
+                ""
+            } else {
+                "; `futbr doctor --repair` repairs what it can"
+            }
+        );
+        return Ok(ExitCode::from(1));
+    }
     Ok(ExitCode::SUCCESS)
 }
 
 async fn runs(command: RunsCommand) -> Result<ExitCode> {
     match command {
         RunsCommand::List { lake } => {
-            let lake = open_lake(&lake)?;
+            let lake = open_reachable(&lake, true).await?;
             for r in futbr_pipeline::runs::list_runs(&lake).await? {
                 println!(
                     "{}  {:<10} {}",
@@ -869,7 +947,7 @@ async fn runs(command: RunsCommand) -> Result<ExitCode> {
             }
         }
         RunsCommand::Show { lake, run_id } => {
-            let lake = open_lake(&lake)?;
+            let lake = open_reachable(&lake, true).await?;
             let r = futbr_pipeline::runs::get_run(&lake, &run_id).await?;
             println!("{}", serde_json::to_string_pretty(&r)?);
         }
@@ -881,10 +959,31 @@ async fn models(command: ModelsCommand) -> Result<ExitCode> {
     use futbr_lake::registry::Registry;
     match command {
         ModelsCommand::List { lake } => {
-            let lake = open_lake(&lake)?;
+            let lake = open_reachable(&lake, true).await?;
             let registry = Registry::new(&lake);
-            let champion = registry.champion().await?.map(|c| c.version);
-            for m in registry.versions().await? {
+            let mut healthy = true;
+            let champion = match registry.champion_pointer().await? {
+                futbr_lake::registry::ChampionPointer::Valid { champion, .. } => {
+                    Some(champion.version)
+                }
+                futbr_lake::registry::ChampionPointer::Absent => None,
+                futbr_lake::registry::ChampionPointer::Corrupt { reason, .. } => {
+                    eprintln!("warning: models/champion.json is unreadable ({reason}); `futbr models promote VERSION` or `futbr doctor --repair` replaces it");
+                    healthy = false;
+                    None
+                }
+            };
+            let versions = registry.versions().await?;
+            if let Some(c) = &champion {
+                if !versions.iter().any(|m| &m.version == c) {
+                    eprintln!("warning: the champion {c} is not in the registry (its version folder is gone); `futbr doctor --repair` points the champion at a sound version");
+                    healthy = false;
+                }
+            }
+            if versions.is_empty() {
+                eprintln!("no model version in the registry yet");
+            }
+            for m in versions {
                 let mark = if Some(&m.version) == champion.as_ref() {
                     "*"
                 } else {
@@ -900,14 +999,17 @@ async fn models(command: ModelsCommand) -> Result<ExitCode> {
                     m.version, m.candidate, m.matches, m.trained_through
                 );
             }
+            if !healthy {
+                return Ok(ExitCode::from(1));
+            }
         }
         ModelsCommand::Show { lake, version } => {
-            let lake = open_lake(&lake)?;
+            let lake = open_reachable(&lake, true).await?;
             let m = Registry::new(&lake).manifest(&version).await?;
             println!("{}", serde_json::to_string_pretty(&m)?);
         }
         ModelsCommand::Promote { lake, version } => {
-            let lake = open_lake(&lake)?;
+            let lake = open_reachable(&lake, true).await?;
             let c = futbr_pipeline::promote::promote_by_hand(
                 &lake,
                 &version,
@@ -921,9 +1023,20 @@ async fn models(command: ModelsCommand) -> Result<ExitCode> {
             );
         }
         ModelsCommand::Rollback { lake } => {
-            let lake = open_lake(&lake)?;
+            let lake = open_reachable(&lake, true).await?;
             let c = futbr_pipeline::promote::rollback(&lake).await?;
-            println!("champion is now {} ({})", c.version, c.reason);
+            let from = c.previous.as_deref().unwrap_or("-");
+            println!("champion is now {} (rolled back from {from}); pinned until raw/ holds data {from} had not seen, or `futbr models release`", c.version);
+        }
+        ModelsCommand::Release { lake } => {
+            let lake = open_reachable(&lake, true).await?;
+            match futbr_pipeline::promote::release(&lake).await? {
+                Some(c) => println!(
+                    "champion {} released: the loop may promote over it again",
+                    c.version
+                ),
+                None => println!("the champion is not pinned"),
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -937,7 +1050,7 @@ async fn load_served(lake: &Lake) -> Result<futbr_pipeline::serving::ServedModel
 
 async fn predict(lake: LakeArgs, fixture: FixtureArgs) -> Result<ExitCode> {
     fixture.check().map_err(anyhow::Error::msg)?;
-    let lake = open_lake(&lake)?;
+    let lake = open_reachable(&lake, true).await?;
     let served = load_served(&lake).await?;
     let query = futbr_pipeline::serving::FixtureQuery {
         home: fixture.home.clone(),
@@ -978,7 +1091,7 @@ async fn predict(lake: LakeArgs, fixture: FixtureArgs) -> Result<ExitCode> {
 }
 
 async fn clubs(lake: LakeArgs, json: bool) -> Result<ExitCode> {
-    let lake = open_lake(&lake)?;
+    let lake = open_reachable(&lake, true).await?;
     let served = load_served(&lake).await?;
     let clubs = served.clubs();
     if json {
@@ -1015,7 +1128,7 @@ async fn serve(
     feeds: FeedArgs,
     settings: futbr_server::Settings,
 ) -> Result<ExitCode> {
-    let lake = open_lake(&lake)?;
+    let lake = open_reachable(&lake, false).await?;
     if !settings.no_watch {
         warn_unused_bootstrap(&lake, &bootstrap).await;
     }

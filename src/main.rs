@@ -7,7 +7,39 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// Exit status of an error: 4 the run lease is held by another run (or was lost to one), 5 the
+/// store failed or cannot be reached, 3 anything else.
+fn exit_code(error: &anyhow::Error) -> u8 {
+    use futbr_lake::LakeError;
+    use futbr_pipeline::PipelineError;
+    for cause in error.chain() {
+        let lake = match cause.downcast_ref::<PipelineError>() {
+            Some(PipelineError::Busy { .. }) => return 4,
+            Some(PipelineError::Lake(e)) => Some(e),
+            _ => cause.downcast_ref::<LakeError>(),
+        };
+        match lake {
+            Some(LakeError::Fenced { .. }) => return 4,
+            Some(
+                LakeError::Store { .. }
+                | LakeError::Unreachable { .. }
+                | LakeError::NoBucket { .. }
+                | LakeError::Io { .. },
+            ) => return 5,
+            _ => {}
+        }
+    }
+    3
+}
+
 fn main() -> ExitCode {
+    // `futbr runs list | head`: a closed pipe ends the process quietly, as for any Unix tool,
+    // instead of a panic in println!.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = cli::Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(cli.log_level()));
@@ -25,7 +57,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            ExitCode::from(3)
+            ExitCode::from(exit_code(&error))
         }
     }
 }

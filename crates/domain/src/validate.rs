@@ -269,6 +269,9 @@ pub fn validate_csv(file: &str, bytes: &[u8], options: &ValidateOptions) -> Vali
     let ends_with_newline = text.last() == Some(&b'\n');
 
     let mut record = csv::ByteRecord::new();
+    // After an unmatched quote the reader restarts on the next line: its lines and bytes then
+    // count from there.
+    let (mut base_line, mut base_byte) = (0u64, 0usize);
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(true) => {}
@@ -283,8 +286,40 @@ pub fn validate_csv(file: &str, bytes: &[u8], options: &ValidateOptions) -> Vali
             continue; // a blank line is not a row
         }
         report.rows_total += 1;
-        let line = record.position().map_or(0, |p| p.line());
-        let at_end = reader.position().byte() as usize >= text.len();
+        let line = base_line + record.position().map_or(0, |p| p.line());
+        let spans = reader.position().line() > record.position().map_or(0, |p| p.line()) + 1;
+        if spans && record.iter().any(|f| f.contains(&b'\n')) {
+            // A quote opened on this line and closed lines later (or never) swallowed the rows
+            // after it: quarantine this line alone and read on from the next one.
+            let start = base_byte + record.position().map_or(0, |p| p.byte() as usize);
+            let end = text[start..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(text.len(), |i| start + i + 1);
+            let own = &text[start..end];
+            report.problems.push(Problem {
+                line,
+                column: None,
+                value: String::from_utf8_lossy(own).trim().chars().take(80).collect(),
+                severity: Severity::Error,
+                message: format!(
+                    "unmatched quote: the quoted field that begins on this line is not closed on it (it ran on to line {}); this line is quarantined and reading goes on at the next line",
+                    base_line + reader.position().line().saturating_sub(1)
+                ),
+            });
+            quarantined.push(csv::ByteRecord::from(vec![own
+                .strip_suffix(b"\n")
+                .unwrap_or(own)]));
+            reader = csv::ReaderBuilder::new()
+                .delimiter(delimiter)
+                .flexible(true)
+                .has_headers(false)
+                .from_reader(&text[end..]);
+            base_line = line;
+            base_byte = end;
+            continue;
+        }
+        let at_end = base_byte + reader.position().byte() as usize >= text.len();
         let before = report.problems.len();
         match ctx.parse_row(
             &record,
@@ -1371,6 +1406,29 @@ mod tests {
     }
 
     const GOOD: &str = "1,1,29/03/2003,16:00,Guarani,Vasco,,,,,Guarani, Brinco de Ouro,4,2,SP,RJ";
+
+    #[test]
+    fn an_unmatched_quote_costs_one_line_not_the_rest_of_the_file() {
+        let league = crate::synthetic::csv_bytes(&crate::synthetic::LeagueShape::serie_a(2));
+        let text = String::from_utf8(league).unwrap();
+        let mut lines: Vec<String> = text.lines().take(401).map(String::from).collect();
+        // Line 11 (row 10): an arena opened with a quote that never closes.
+        lines[10] = lines[10].replacen(",Estadio", ",\"Estadio", 1);
+        assert!(lines[10].contains("\"Estadio"), "{}", lines[10]);
+        let file = format!("{}\n", lines.join("\n"));
+        let v = validate_csv("q.csv", file.as_bytes(), &opts());
+        assert_eq!(v.report.rows_total, 400);
+        assert_eq!(v.report.rows_accepted, 399, "{:#?}", v.report.problems);
+        let p = only_problem(&v);
+        assert_eq!(p.line, 11);
+        assert!(p.message.starts_with("unmatched quote"), "{}", p.message);
+        // The rows after it keep their own line numbers.
+        lines[20] = lines[20].replacen(",1,", ",x,", 1);
+        let file = format!("{}\n", lines.join("\n"));
+        let v = validate_csv("q.csv", file.as_bytes(), &opts());
+        let lines_reported: Vec<u64> = v.report.problems.iter().map(|p| p.line).collect();
+        assert!(lines_reported.contains(&21), "{:#?}", v.report.problems);
+    }
 
     #[test]
     fn a_good_row_is_accepted_and_trimmed() {

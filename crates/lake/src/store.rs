@@ -9,7 +9,7 @@ use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
 
 use crate::keys;
 use crate::LakeError;
@@ -43,6 +43,61 @@ pub struct Lake {
     root: Option<Path>,
     url: String,
     kind: StoreKind,
+    /// The folder of a local lake (compare-and-swap takes a file lock there).
+    local_root: Option<std::path::PathBuf>,
+    /// When set, every write first checks that this lease still holds (see [`Lake::fenced`]).
+    fence: Option<Arc<Fence>>,
+}
+
+/// The lease a fenced lake writes under: its run and generation (the fencing token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Fence {
+    pub(crate) run_id: String,
+    pub(crate) generation: u64,
+}
+
+/// What a compare-and-swap did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Swapped {
+    /// Written; the new object's ETag, when the store gives one.
+    Written { etag: Option<String> },
+    /// The object was not as expected: nothing was written.
+    Conflict,
+}
+
+/// What a compare-and-swap expects to find at its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect<'a> {
+    /// No object.
+    Absent,
+    /// An object with this ETag (as read with [`Lake::get_with_etag`]).
+    ETag(&'a str),
+}
+
+/// How a lake is opened.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// Refuse a local folder that does not exist instead of creating it (read-only commands).
+    pub must_exist: bool,
+    /// How long one request to a remote store may take, retries included.
+    pub timeout: std::time::Duration,
+}
+
+/// The store timeout unless `FUTBR_STORE_TIMEOUT` (seconds) says otherwise.
+pub const DEFAULT_STORE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        let timeout = std::env::var("FUTBR_STORE_TIMEOUT")
+            .ok()
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map_or(DEFAULT_STORE_TIMEOUT, std::time::Duration::from_secs_f64);
+        OpenOptions {
+            must_exist: false,
+            timeout,
+        }
+    }
 }
 
 impl Lake {
@@ -50,6 +105,11 @@ impl Lake {
     /// in-memory store), or `s3://bucket/prefix` (endpoint, region and credentials from the
     /// standard `AWS_*` environment, including `AWS_ENDPOINT_URL` and `AWS_ALLOW_HTTP`).
     pub fn open(url: &str) -> Result<Lake, LakeError> {
+        Lake::open_with(url, &OpenOptions::default())
+    }
+
+    /// Opens a lake with explicit [`OpenOptions`].
+    pub fn open_with(url: &str, options: &OpenOptions) -> Result<Lake, LakeError> {
         let invalid = |reason: String| LakeError::InvalidUrl {
             url: url.to_string(),
             reason,
@@ -64,6 +124,8 @@ impl Lake {
                 root: root_path(rest),
                 url: url.to_string(),
                 kind: StoreKind::Memory,
+                local_root: None,
+                fence: None,
             });
         }
         if url.starts_with("s3://") || url.starts_with("s3a://") {
@@ -72,15 +134,62 @@ impl Lake {
                 .host_str()
                 .filter(|b| !b.is_empty())
                 .ok_or_else(|| invalid("no bucket name".into()))?;
+            let endpoint = std::env::var("AWS_ENDPOINT_URL")
+                .or_else(|_| std::env::var("AWS_ENDPOINT"))
+                .ok();
+            let allow_http = std::env::var("AWS_ALLOW_HTTP")
+                .is_ok_and(|v| v.trim().eq_ignore_ascii_case("true"));
+            if let Some(e) = endpoint.as_deref().filter(|e| e.starts_with("http://")) {
+                if !allow_http {
+                    return Err(invalid(format!(
+                        "the endpoint {e} is plain HTTP; set AWS_ALLOW_HTTP=true to allow it (or use https)"
+                    )));
+                }
+            }
+            let has_credentials = [
+                "AWS_ACCESS_KEY_ID",
+                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                "AWS_WEB_IDENTITY_TOKEN_FILE",
+            ]
+            .iter()
+            .any(|k| std::env::var_os(k).is_some());
+            if endpoint.is_some() && !has_credentials {
+                // Off AWS the instance-metadata fallback can only time out, several times over.
+                return Err(invalid(format!(
+                    "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for the endpoint {}",
+                    endpoint.as_deref().unwrap_or_default()
+                )));
+            }
+            let timeout = humantime_secs(options.timeout);
             let store = AmazonS3Builder::from_env()
                 .with_bucket_name(bucket)
+                .with_config(
+                    object_store::aws::AmazonS3ConfigKey::Client(
+                        object_store::ClientConfigKey::Timeout,
+                    ),
+                    &timeout,
+                )
+                .with_config(
+                    object_store::aws::AmazonS3ConfigKey::Client(
+                        object_store::ClientConfigKey::ConnectTimeout,
+                    ),
+                    &timeout,
+                )
+                .with_retry(object_store::RetryConfig {
+                    max_retries: 3,
+                    retry_timeout: options.timeout,
+                    ..Default::default()
+                })
                 .build()
-                .map_err(|e| invalid(e.to_string()))?;
+                .map_err(|e| invalid(format!("{e} ({})", error_chain(&e))))?;
             return Ok(Lake {
                 store: Arc::new(store),
                 root: root_path(parsed.path()),
                 url: url.to_string(),
                 kind: StoreKind::S3,
+                local_root: None,
+                fence: None,
             });
         }
         let local = if let Some(rest) = url.strip_prefix("file://") {
@@ -92,14 +201,23 @@ impl Lake {
         } else {
             std::path::PathBuf::from(url)
         };
+        if options.must_exist && !local.is_dir() {
+            return Err(LakeError::NoLake {
+                path: local.display().to_string(),
+            });
+        }
         std::fs::create_dir_all(&local)
             .map_err(|e| invalid(format!("cannot create folder: {e}")))?;
+        let local = std::fs::canonicalize(&local)
+            .map_err(|e| invalid(format!("cannot resolve the folder: {e}")))?;
         let store = LocalFileSystem::new_with_prefix(&local).map_err(|e| invalid(e.to_string()))?;
         Ok(Lake {
             store: Arc::new(store.with_automatic_cleanup(true)),
             root: None,
             url: url.to_string(),
             kind: StoreKind::Local,
+            local_root: Some(local),
+            fence: None,
         })
     }
 
@@ -110,6 +228,38 @@ impl Lake {
 
     pub fn kind(&self) -> StoreKind {
         self.kind
+    }
+
+    /// Checks that the store answers and, on S3, that the bucket exists (one listing request):
+    /// a wrong bucket or endpoint is named as such instead of surfacing later as "object not
+    /// found" or "no champion yet".
+    pub async fn check_reachable(&self) -> Result<(), LakeError> {
+        if self.kind != StoreKind::S3 {
+            return Ok(());
+        }
+        let first = self.store.list(self.root.as_ref()).try_next().await;
+        let missing_bucket = |e: &object_store::Error| {
+            matches!(e, object_store::Error::NotFound { .. })
+                || error_chain(e).contains("NoSuchBucket")
+        };
+        match first {
+            Ok(_) => Ok(()),
+            Err(e) if missing_bucket(&e) => Err(LakeError::NoBucket {
+                url: self.url.clone(),
+                endpoint: std::env::var("AWS_ENDPOINT_URL")
+                    .or_else(|_| std::env::var("AWS_ENDPOINT"))
+                    .unwrap_or_else(|_| "AWS S3".into()),
+            }),
+            Err(e) => Err(LakeError::Unreachable {
+                url: self.url.clone(),
+                reason: error_chain(&e),
+            }),
+        }
+    }
+
+    /// The folder of a local lake.
+    pub(crate) fn local_root(&self) -> Option<&std::path::Path> {
+        self.local_root.as_deref()
     }
 
     fn path(&self, key: &str) -> Path {
@@ -228,6 +378,8 @@ impl Lake {
     /// Writes a whole object, replacing any previous one. Refuses `raw/`.
     pub async fn put(&self, key: &str, bytes: impl Into<Bytes>) -> Result<(), LakeError> {
         guard_raw(key)?;
+        guard_pointer(key)?;
+        self.check_fence(key).await?;
         self.store
             .put(&self.path(key), PutPayload::from_bytes(bytes.into()))
             .await
@@ -243,6 +395,8 @@ impl Lake {
         bytes: impl Into<Bytes>,
     ) -> Result<bool, LakeError> {
         guard_raw(key)?;
+        guard_pointer(key)?;
+        self.check_fence(key).await?;
         self.create(key, bytes.into()).await
     }
 
@@ -262,19 +416,108 @@ impl Lake {
         }
     }
 
-    /// A put with explicit options (conditional writes). Refuses `raw/`.
-    pub(crate) async fn put_opts_raw(
+    /// Replaces the object at `key` only if it is as `expect`ed (compare-and-swap); returns
+    /// whether it was written. For the pointers (`runs/lock.json`, `models/champion.json`), which
+    /// are only ever written this way.
+    ///
+    /// On S3 and in memory this is a conditional put (`If-None-Match` / `If-Match` on the ETag).
+    /// A local folder has no conditional update, so there the check and the rename that replaces
+    /// the file happen under an exclusive `flock` on `.futbr/cas.lock` in the lake folder, which
+    /// every process and task writing a pointer takes: atomic among them.
+    pub async fn swap(
         &self,
         key: &str,
-        bytes: Bytes,
-        options: PutOptions,
-    ) -> Result<(), LakeError> {
+        expect: Expect<'_>,
+        bytes: impl Into<Bytes>,
+    ) -> Result<bool, LakeError> {
+        Ok(matches!(
+            self.swap_tagged(key, expect, bytes).await?,
+            Swapped::Written { .. }
+        ))
+    }
+
+    /// [`Lake::swap`], also giving the ETag of the object written (for the next swap).
+    pub async fn swap_tagged(
+        &self,
+        key: &str,
+        expect: Expect<'_>,
+        bytes: impl Into<Bytes>,
+    ) -> Result<Swapped, LakeError> {
         guard_raw(key)?;
-        self.store
+        if key != keys::LEASE {
+            self.check_fence(key).await?;
+        }
+        let bytes = bytes.into();
+        if let Some(root) = &self.local_root {
+            return local_swap(root, key, expect, bytes).await;
+        }
+        let mode = match expect {
+            Expect::Absent => PutMode::Create,
+            Expect::ETag(e) => PutMode::Update(UpdateVersion {
+                e_tag: Some(e.to_string()),
+                version: None,
+            }),
+        };
+        let options = PutOptions {
+            mode,
+            ..Default::default()
+        };
+        match self
+            .store
             .put_opts(&self.path(key), PutPayload::from_bytes(bytes), options)
             .await
-            .map_err(|e| Self::store_error(key, e))?;
-        Ok(())
+        {
+            Ok(written) => Ok(Swapped::Written {
+                etag: written.e_tag,
+            }),
+            Err(
+                object_store::Error::Precondition { .. }
+                | object_store::Error::AlreadyExists { .. },
+            ) => Ok(Swapped::Conflict),
+            Err(e) => Err(Self::store_error(key, e)),
+        }
+    }
+
+    /// A handle on the same lake whose every write (except to the lease itself) first checks that
+    /// `lease` still holds: same run, same generation. A run that lost its lease (paused past it
+    /// and taken over) then fails with [`LakeError::Fenced`] instead of writing.
+    pub fn fenced(&self, lease: &crate::Lease) -> Lake {
+        Lake {
+            fence: Some(Arc::new(Fence {
+                run_id: lease.run_id.clone(),
+                generation: lease.generation,
+            })),
+            ..self.clone()
+        }
+    }
+
+    async fn check_fence(&self, key: &str) -> Result<(), LakeError> {
+        let Some(fence) = &self.fence else {
+            return Ok(());
+        };
+        let holder = match self.lease_state().await? {
+            crate::lease::LeaseState::Held { record, .. }
+                if !record.released
+                    && record.run_id == fence.run_id
+                    && record.generation == fence.generation =>
+            {
+                return Ok(())
+            }
+            crate::lease::LeaseState::Held { record, .. } if record.released => {
+                "nobody (released)".to_string()
+            }
+            crate::lease::LeaseState::Held { record, .. } => {
+                format!("run {} generation {}", record.run_id, record.generation)
+            }
+            crate::lease::LeaseState::Absent => "nobody".to_string(),
+            crate::lease::LeaseState::Garbled { .. } => "an unreadable lease object".to_string(),
+        };
+        Err(LakeError::Fenced {
+            key: key.to_string(),
+            run_id: fence.run_id.clone(),
+            generation: fence.generation,
+            holder,
+        })
     }
 
     /// Adds an input file to `raw/` under a safe version of `name`, never overwriting: when an
@@ -326,6 +569,8 @@ impl Lake {
     /// Deletes an object (absent is fine). Refuses `raw/`.
     pub async fn delete(&self, key: &str) -> Result<(), LakeError> {
         guard_raw(key)?;
+        guard_pointer(key)?;
+        self.check_fence(key).await?;
         match self.store.delete(&self.path(key)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(Self::store_error(key, e)),
@@ -348,6 +593,142 @@ fn guard_raw(key: &str) -> Result<(), LakeError> {
         });
     }
     Ok(())
+}
+
+/// An error and its sources on one line (object_store's top-level messages can be as terse as
+/// "builder error").
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+fn humantime_secs(d: std::time::Duration) -> String {
+    format!("{}ms", d.as_millis().max(1))
+}
+
+/// The pointers are replaced only by [`Lake::swap`], never by a blind write.
+fn guard_pointer(key: &str) -> Result<(), LakeError> {
+    if key == keys::LEASE || key == keys::CHAMPION {
+        return Err(LakeError::PointerNeedsSwap {
+            key: key.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// How long a compare-and-swap waits for the folder's lock.
+const CAS_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Takes the lake folder's compare-and-swap lock (blocking `flock`, off the async threads); the
+/// lock holds until the returned file is dropped.
+async fn local_swap(
+    root: &std::path::Path,
+    key: &str,
+    expect: Expect<'_>,
+    bytes: Bytes,
+) -> Result<Swapped, LakeError> {
+    let (root, owned_key) = (root.to_path_buf(), key.to_string());
+    let expected = match expect {
+        Expect::Absent => None,
+        Expect::ETag(e) => Some(e.to_string()),
+    };
+    tokio::task::spawn_blocking(move || blocking_local_swap(&root, &owned_key, expected, &bytes))
+        .await
+        .map_err(|e| LakeError::Io {
+            key: key.to_string(),
+            reason: e.to_string(),
+        })?
+        .map_err(|e| LakeError::Io {
+            key: key.to_string(),
+            reason: e.to_string(),
+        })
+}
+
+/// The folder's compare-and-swap: the new bytes go to a temporary file first (outside the lock),
+/// then, under the lock, one `stat` compares the ETag and one `rename` replaces the file — so the
+/// lock is held for microseconds, and a process paused (SIGSTOP) is very unlikely to hold it.
+fn blocking_local_swap(
+    root: &std::path::Path,
+    key: &str,
+    expected: Option<String>,
+    bytes: &[u8],
+) -> std::io::Result<Swapped> {
+    use std::io::Write;
+    let target = root.join(key);
+    let dir = target.parent().unwrap_or(root).to_path_buf();
+    std::fs::create_dir_all(&dir)?;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    let temp = dir.join(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
+    let mut file = std::fs::File::create(&temp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    let outcome = (|| {
+        let _lock = cas_lock(root)?;
+        let current = match std::fs::metadata(&target) {
+            Ok(m) => Some(crate::raw::local_etag(&m)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
+        };
+        if current != expected {
+            return Ok(Swapped::Conflict);
+        }
+        std::fs::rename(&temp, &target)?;
+        Ok(Swapped::Written {
+            etag: Some(crate::raw::local_etag(&std::fs::metadata(&target)?)),
+        })
+    })();
+    if !matches!(outcome, Ok(Swapped::Written { .. })) {
+        let _ = std::fs::remove_file(&temp);
+    }
+    outcome
+}
+
+/// Takes the lake folder's compare-and-swap lock (`flock` on `.futbr/cas.lock`); it holds until
+/// the returned file is dropped.
+fn cas_lock(root: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let dir = root.join(".futbr");
+    std::fs::create_dir_all(&dir)?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("cas.lock"))?;
+    // Held for one stat and one rename; a holder paused right there must not hang the others
+    // forever, so they give up after a while with a clear error.
+    let deadline = std::time::Instant::now() + CAS_LOCK_WAIT;
+    loop {
+        match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => return Ok(file),
+            Err(e) if e == rustix::io::Errno::WOULDBLOCK && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            Err(e) if e == rustix::io::Errno::WOULDBLOCK => {
+                return Err(std::io::Error::other(format!(
+                    "the lock {}/cas.lock has been held by another process for over {} s (paused or hung?)",
+                    dir.display(),
+                    CAS_LOCK_WAIT.as_secs()
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 fn root_path(path: &str) -> Option<Path> {

@@ -1,10 +1,15 @@
-//! One contract for every store the lake runs on: the same checks on the in-memory store and on a
-//! local folder (and, when `FUTBR_TEST_S3_URL` is set, on that S3-compatible bucket).
+//! One contract for every store the lake runs on: the same checks — store, lease (fencing, the
+//! expired-lease takeover race between tasks and between processes, repeated) and registry
+//! (champion compare-and-swap, artifact checksums, rollback pins) — on the in-memory store, on a
+//! local folder and on an S3-compatible server (`FUTBR_TEST_S3_URL`; under CI, where
+//! `FUTBR_REQUIRE_S3` is set, its absence fails instead of skipping).
+
+use std::io::Write;
 
 use bytes::Bytes;
 use chrono::Duration;
-use futbr_lake::registry::{Manifest, Registry};
-use futbr_lake::{Busy, Lake, LakeError};
+use futbr_lake::registry::{ChampionPointer, InputObject, Manifest, Registry};
+use futbr_lake::{keys, Busy, Expect, Lake, LakeError, LeaseState};
 
 /// Single-flight: one lease at a time; an expired one is taken over, and its old holder learns it.
 async fn lease_contract(lake: &Lake) {
@@ -52,6 +57,8 @@ async fn registry_contract(lake: &Lake) {
         trained_from: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
         trained_through: chrono::NaiveDate::from_ymd_opt(2020, 1, 2).unwrap(),
         evaluation: None,
+        artifact_sha256: None,
+        original_sha256: None,
     };
     assert_eq!(registry.champion().await.unwrap(), None);
     registry
@@ -165,19 +172,348 @@ async fn contract(lake: &Lake) {
     assert!(lake.list("nothing/").await.unwrap().is_empty());
 }
 
+/// A run paused past its lease and taken over writes nothing more: every write through its fenced
+/// handle fails naming the new holder, and its gate cannot replace the champion it read.
+async fn fencing_contract(lake: &Lake) {
+    let old = lake
+        .acquire_lease("run-old", Duration::milliseconds(1))
+        .await
+        .unwrap()
+        .unwrap();
+    let fenced_old = lake.fenced(&old);
+    fenced_old.put("processed/f.json", "old").await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let new = lake
+        .acquire_lease("run-new", Duration::seconds(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(new.generation, old.generation + 1);
+    let fenced_new = lake.fenced(&new);
+    fenced_new.put("processed/f.json", "new").await.unwrap();
+    for result in [
+        fenced_old.put("processed/f.json", "stale").await,
+        fenced_old
+            .put_if_absent("models/stale/model.json", "x")
+            .await
+            .map(|_| ()),
+        fenced_old.delete("processed/f.json").await,
+    ] {
+        match result {
+            Err(LakeError::Fenced { holder, .. }) => {
+                assert!(holder.contains("run-new"), "{holder}")
+            }
+            other => panic!("a stale run wrote: {other:?}"),
+        }
+    }
+    assert!(!lake.renew_lease(&old).await.unwrap());
+    lake.release_lease(&old).await.unwrap(); // not ours any more: a no-op
+    assert_eq!(&lake.get("processed/f.json").await.unwrap()[..], b"new");
+    assert_eq!(lake.head("models/stale/model.json").await.unwrap(), None);
+    assert_eq!(
+        lake.current_lease().await.unwrap().unwrap().run_id,
+        "run-new"
+    );
+    // A released lease keeps its generation; the next one follows it.
+    lake.release_lease(&new).await.unwrap();
+    assert!(fenced_new.put("processed/f.json", "after").await.is_err());
+    assert_eq!(lake.current_lease().await.unwrap(), None);
+    let next = lake
+        .acquire_lease("run-next", Duration::seconds(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.generation, new.generation + 1);
+    lake.release_lease(&next).await.unwrap();
+    // The pointers are never written blind.
+    assert!(matches!(
+        lake.put(keys::LEASE, "x").await,
+        Err(LakeError::PointerNeedsSwap { .. })
+    ));
+    assert!(matches!(
+        lake.put(keys::CHAMPION, "x").await,
+        Err(LakeError::PointerNeedsSwap { .. })
+    ));
+    // A garbled lease blocks nobody: it is taken over like an expired one.
+    let LeaseState::Held { etag, .. } = lake.lease_state().await.unwrap() else {
+        panic!("the released lease stays as a record")
+    };
+    assert!(lake
+        .swap(keys::LEASE, Expect::ETag(&etag), "{\"run_id\": \"tru")
+        .await
+        .unwrap());
+    assert!(matches!(
+        lake.lease_state().await.unwrap(),
+        LeaseState::Garbled { .. }
+    ));
+    let healed = lake
+        .acquire_lease("run-healed", Duration::seconds(60))
+        .await
+        .unwrap()
+        .unwrap();
+    lake.release_lease(&healed).await.unwrap();
+}
+
+/// Several takers race for one expired lease, `rounds` times: exactly one wins each round. Each
+/// taker is a thread with its own runtime and its own handle on the lake.
+async fn takeover_race(url: &str, takers: usize, rounds: usize) {
+    for round in 0..rounds {
+        let lake = Lake::open(url).unwrap();
+        let held = lake
+            .acquire_lease(&format!("dead-{round}"), Duration::milliseconds(1))
+            .await
+            .unwrap()
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(takers));
+        let threads: Vec<_> =
+            (0..takers)
+                .map(|t| {
+                    let (url, barrier) = (url.to_string(), barrier.clone());
+                    std::thread::spawn(move || {
+                        let runtime = tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                            .unwrap();
+                        let lake = Lake::open(&url).unwrap();
+                        barrier.wait();
+                        runtime
+                            .block_on(lake.acquire_lease(
+                                &format!("taker-{round}-{t}"),
+                                Duration::seconds(60),
+                            ))
+                            .unwrap()
+                            .ok()
+                    })
+                })
+                .collect();
+        let winners: Vec<_> = threads
+            .into_iter()
+            .filter_map(|t| t.join().unwrap())
+            .collect();
+        assert_eq!(winners.len(), 1, "round {round}: {winners:?}");
+        assert_eq!(winners[0].generation, held.generation + 1);
+        lake.release_lease(&winners[0]).await.unwrap();
+    }
+}
+
+/// The same race between processes: this test binary run again as `takers` children, each
+/// trying once to take the expired lease; exactly one reports winning.
+async fn takeover_race_between_processes(url: &str, takers: usize, rounds: usize) {
+    for round in 0..rounds {
+        let lake = Lake::open(url).unwrap();
+        lake.acquire_lease(&format!("dead-p{round}"), Duration::milliseconds(1))
+            .await
+            .unwrap()
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let start_at = chrono::Utc::now() + Duration::milliseconds(400);
+        let children: Vec<_> = (0..takers)
+            .map(|t| {
+                std::process::Command::new(std::env::current_exe().unwrap())
+                    .args([
+                        "--exact",
+                        "lease_taker_child",
+                        "--nocapture",
+                        "--test-threads=1",
+                    ])
+                    .env("FUTBR_TAKER_URL", url)
+                    .env("FUTBR_TAKER_ID", format!("ptaker-{round}-{t}"))
+                    .env("FUTBR_TAKER_AT", start_at.to_rfc3339())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let mut won = 0;
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success());
+            won += String::from_utf8_lossy(&out.stdout)
+                .matches("TAKER WON")
+                .count();
+        }
+        assert_eq!(won, 1, "round {round}: {won} processes took the lease");
+        let winner = lake.current_lease().await.unwrap().unwrap();
+        assert!(winner.run_id.starts_with(&format!("ptaker-{round}-")));
+        let LeaseState::Held { etag, record } = lake.lease_state().await.unwrap() else {
+            unreachable!()
+        };
+        let released = futbr_lake::LeaseRecord {
+            released: true,
+            ..record
+        };
+        lake.swap(
+            keys::LEASE,
+            Expect::ETag(&etag),
+            serde_json::to_vec(&released).unwrap(),
+        )
+        .await
+        .unwrap();
+    }
+}
+
+/// The child side of [`takeover_race_between_processes`] (does nothing when run normally).
+#[tokio::test]
+async fn lease_taker_child() {
+    let (Ok(url), Ok(id), Ok(at)) = (
+        std::env::var("FUTBR_TAKER_URL"),
+        std::env::var("FUTBR_TAKER_ID"),
+        std::env::var("FUTBR_TAKER_AT"),
+    ) else {
+        return;
+    };
+    let at = chrono::DateTime::parse_from_rfc3339(&at).unwrap();
+    let lake = Lake::open(&url).unwrap();
+    if let Ok(wait) = (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std() {
+        tokio::time::sleep(wait).await;
+    }
+    if lake
+        .acquire_lease(&id, Duration::seconds(60))
+        .await
+        .unwrap()
+        .is_ok()
+    {
+        println!("TAKER WON");
+    }
+}
+
+/// The gate's compare-and-swap, checksummed artifacts, an unreadable pointer replaced by an
+/// explicit promotion, and a rollback's pin.
+async fn champion_contract(lake: &Lake) {
+    let registry = Registry::new(lake);
+    let manifest = |v: &str, sha: &str| Manifest {
+        version: v.into(),
+        created_at: chrono::Utc::now(),
+        run_id: "r".into(),
+        candidate: futbr_models::Candidate::Elo,
+        hyper: futbr_models::Hyper::default(),
+        code_version: "test".into(),
+        inputs: vec![InputObject {
+            key: "raw/a.csv".into(),
+            size: 1,
+            etag: None,
+            sha256: sha.into(),
+        }],
+        data_sha256: "00".into(),
+        matches: 1,
+        trained_from: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+        trained_through: chrono::NaiveDate::from_ymd_opt(2020, 1, 2).unwrap(),
+        evaluation: None,
+        artifact_sha256: None,
+        original_sha256: None,
+    };
+    for (v, sha) in [("c1", "aa"), ("c2", "bb"), ("c3", "cc")] {
+        let published = registry
+            .publish(
+                &manifest(v, sha),
+                Bytes::from(format!("{{\"v\":\"{v}\"}}")),
+                Bytes::from_static(b"{}"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            published.artifact_sha256.as_deref(),
+            Some(
+                futbr_lake::registry::sha256_hex(format!("{{\"v\":\"{v}\"}}").as_bytes()).as_str()
+            )
+        );
+    }
+    registry.set_champion("c1", "first").await.unwrap();
+    // The gate read c1; meanwhile another run made c2 champion: the gate's swap fails.
+    let read = registry.champion_pointer().await.unwrap();
+    assert_eq!(read.version(), Some("c1"));
+    let (_, etag) = registry.champion_with_etag().await.unwrap().unwrap();
+    assert!(matches!(&read, ChampionPointer::Valid { etag: e, .. } if Some(e) == etag.as_ref()));
+    registry.set_champion("c2", "newer run").await.unwrap();
+    let stale = futbr_lake::registry::Champion {
+        version: "c3".into(),
+        since: chrono::Utc::now(),
+        previous: Some("c1".into()),
+        reason: "stale gate".into(),
+        pinned: None,
+    };
+    match registry.replace_champion(&read, &stale).await {
+        Err(LakeError::ChampionChanged { found }) => assert_eq!(found, "c2"),
+        other => panic!("the stale gate replaced the champion: {other:?}"),
+    }
+    assert_eq!(registry.champion().await.unwrap().unwrap().version, "c2");
+
+    // Artifacts are checked against the manifest's SHA-256.
+    lake.put("models/c3/model.json", "{\"v\":\"tampered\"}")
+        .await
+        .unwrap();
+    assert!(matches!(
+        registry.artifact("c3").await,
+        Err(LakeError::Corrupt { .. })
+    ));
+    assert_eq!(
+        &registry.artifact("c2").await.unwrap()[..],
+        b"{\"v\":\"c2\"}"
+    );
+
+    // Rollback pins the previous champion with the lineage of the one rolled back from.
+    let rolled = registry.rollback().await.unwrap();
+    assert_eq!(rolled.version, "c1");
+    let pin = rolled.pinned.clone().unwrap();
+    assert_eq!(pin.rolled_back_from, "c2");
+    let input = |sha: &str| InputObject {
+        key: "raw/a.csv".into(),
+        size: 1,
+        etag: None,
+        sha256: sha.into(),
+    };
+    assert!(pin.holds_for(&[input("bb")]));
+    assert!(!pin.holds_for(&[
+        input("bb"),
+        InputObject {
+            key: "raw/new.csv".into(),
+            ..input("dd")
+        }
+    ]));
+    assert_eq!(
+        registry.champion().await.unwrap().unwrap().pinned,
+        Some(pin)
+    );
+    let released = registry.release_pin().await.unwrap().unwrap();
+    assert_eq!((released.version.as_str(), released.pinned), ("c1", None));
+
+    // An unreadable pointer: reading it says how to repair it; an explicit promotion replaces it.
+    let ChampionPointer::Valid { etag, .. } = registry.champion_pointer().await.unwrap() else {
+        unreachable!()
+    };
+    assert!(lake
+        .swap(keys::CHAMPION, Expect::ETag(&etag), "{\"version\": \"c")
+        .await
+        .unwrap());
+    let err = registry.champion().await.unwrap_err();
+    assert!(err.to_string().contains("futbr models promote"), "{err}");
+    assert!(registry.rollback().await.is_err());
+    let healed = registry.set_champion("c2", "repaired").await.unwrap();
+    assert_eq!((healed.version.as_str(), healed.previous), ("c2", None));
+}
+
 async fn full_contract(lake: &Lake) {
     contract(lake).await;
     lease_contract(lake).await;
+    fencing_contract(lake).await;
     registry_contract(lake).await;
+    champion_contract(lake).await;
 }
 
-#[tokio::test]
+/// Skips say so on the terminal, even when cargo captures test output.
+fn skipped(test: &str, why: &str) {
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn in_memory_store_keeps_the_contract() {
     full_contract(&Lake::open("memory://").unwrap()).await;
     contract(&Lake::open("memory://some/prefix").unwrap()).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn local_folder_keeps_the_contract() {
     let dir = tempfile::tempdir().unwrap();
     full_contract(&Lake::open(dir.path().join("lake").to_str().unwrap()).unwrap()).await;
@@ -186,18 +522,58 @@ async fn local_folder_keeps_the_contract() {
     assert!(dir.path().join("raw/jogos_2024.csv").is_file());
 }
 
-#[tokio::test]
-async fn s3_store_keeps_the_contract_when_configured() {
-    // CI sets FUTBR_TEST_S3_URL with a real S3-compatible server; there its absence is a failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn local_folder_takeover_race_has_one_winner() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = dir.path().join("lake").display().to_string();
+    takeover_race(&url, 4, 30).await;
+    takeover_race_between_processes(&url, 4, 5).await;
+}
+
+/// The S3 bucket of the tests, or `None` (and a printed skip) outside CI.
+fn s3_url(test: &str) -> Option<String> {
     match std::env::var("FUTBR_TEST_S3_URL") {
-        Ok(url) => {
-            contract(&Lake::open(&format!("{url}/contract-{}", std::process::id())).unwrap()).await
+        Ok(url) => Some(url),
+        Err(_) => {
+            assert!(
+                std::env::var_os("FUTBR_REQUIRE_S3").is_none(),
+                "FUTBR_REQUIRE_S3 is set but FUTBR_TEST_S3_URL is not"
+            );
+            skipped(
+                test,
+                "FUTBR_TEST_S3_URL is not set (no S3-compatible server)",
+            );
+            None
         }
-        Err(_) => assert!(
-            std::env::var_os("FUTBR_REQUIRE_S3").is_none(),
-            "FUTBR_REQUIRE_S3 is set but FUTBR_TEST_S3_URL is not"
-        ),
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn s3_store_keeps_the_contract() {
+    let Some(url) = s3_url("s3_store_keeps_the_contract") else {
+        return;
+    };
+    let unique = format!(
+        "{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_millis()
+    );
+    full_contract(&Lake::open(&format!("{url}/contract-{unique}")).unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn s3_takeover_race_has_one_winner() {
+    let Some(url) = s3_url("s3_takeover_race_has_one_winner") else {
+        return;
+    };
+    let unique = format!(
+        "{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_millis()
+    );
+    let url = format!("{url}/race-{unique}");
+    takeover_race(&url, 4, 10).await;
+    takeover_race_between_processes(&url, 4, 3).await;
 }
 
 #[test]

@@ -154,8 +154,11 @@ impl ModelArtifact {
         Ok((p, row))
     }
 
-    pub fn to_json(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
+    /// The artifact as JSON; an error (never empty bytes) when it cannot be encoded, e.g. a
+    /// parameter that is not a finite number.
+    pub fn to_json(&self) -> Result<Vec<u8>, ModelError> {
+        serde_json::to_vec(self)
+            .map_err(|e| ModelError::Artifact(format!("cannot be encoded as JSON: {e}")))
     }
 
     /// Reads an artifact, refusing another format version or feature schema.

@@ -234,11 +234,11 @@ fn the_artifact_round_trips_and_predicts_offline() {
     )
     .unwrap();
     assert_eq!(
-        artifact.to_json(),
-        again.to_json(),
+        artifact.to_json().unwrap(),
+        again.to_json().unwrap(),
         "the same data gives the same model, byte for byte"
     );
-    let back = ModelArtifact::from_json(&artifact.to_json()).unwrap();
+    let back = ModelArtifact::from_json(&artifact.to_json().unwrap()).unwrap();
     let fixture = futbr_features::Fixture {
         date: date(2025, 4, 1),
         home: "Flamengo",
@@ -279,8 +279,11 @@ fn the_market_candidate_serves_a_fixture_whose_odds_are_not_out() {
         .unwrap()
     };
     let artifact = train(&matches);
-    assert_eq!(artifact.to_json(), train(&matches).to_json());
-    let back = ModelArtifact::from_json(&artifact.to_json()).unwrap();
+    assert_eq!(
+        artifact.to_json().unwrap(),
+        train(&matches).to_json().unwrap()
+    );
+    let back = ModelArtifact::from_json(&artifact.to_json().unwrap()).unwrap();
     let fixture = futbr_features::Fixture {
         date: date(2025, 4, 1),
         home: "Flamengo",

@@ -8,6 +8,7 @@
 pub mod bootstrap;
 pub mod clubs;
 pub mod conflicts;
+pub mod doctor;
 pub mod feed;
 pub mod online;
 pub mod orchestrate;
@@ -35,6 +36,8 @@ pub enum PipelineError {
     Corrupt { key: String, reason: String },
     #[error("a job failed: {0}")]
     Job(String),
+    #[error("cannot encode {what} as JSON: {reason}")]
+    Encode { what: String, reason: String },
     #[error("no model version in the registry: run `futbr train` first")]
     NoVersion,
     #[error("version {version} was trained on other processed data than the lake now holds; train again")]
@@ -68,6 +71,17 @@ pub fn new_run_id() -> String {
     let entropy = std::collections::hash_map::RandomState::new();
     let suffix = std::hash::BuildHasher::hash_one(&entropy, std::process::id()) & 0xffff;
     format!("{}-{suffix:04x}", now.format("%Y%m%dT%H%M%S%3fZ"))
+}
+
+/// JSON bytes of `value`, or an error naming `what` (never empty bytes).
+pub(crate) fn to_json<T: serde::Serialize + ?Sized>(
+    what: &str,
+    value: &T,
+) -> Result<Vec<u8>, PipelineError> {
+    serde_json::to_vec_pretty(value).map_err(|e| PipelineError::Encode {
+        what: what.to_string(),
+        reason: e.to_string(),
+    })
 }
 
 /// Hex SHA-256 of some bytes.

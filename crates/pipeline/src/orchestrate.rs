@@ -1,11 +1,16 @@
 //! `futbr pipeline run`: bootstrap → process → train → promote under the run lease, with a run
 //! record, idempotent and crash-safe.
+//!
+//! Every write of a run goes through a lake handle fenced by its lease ([`Lake::fenced`]): once
+//! another run has taken the lease over, the first write of the stale run fails and the run stops,
+//! leaving the lake as the newer run left it. The champion is replaced only by compare-and-swap
+//! on the pointer the gate read.
 
 use std::time::Duration;
 
 use chrono::Utc;
-use futbr_lake::registry::{InputObject, Registry};
-use futbr_lake::{keys, Busy, Lake};
+use futbr_lake::registry::{ChampionPointer, InputObject, Manifest, Registry};
+use futbr_lake::{keys, Busy, Lake, LakeError};
 use futbr_models::Recipe;
 
 use crate::promote::{promote, DEFAULT_TOLERANCE};
@@ -47,13 +52,13 @@ pub async fn raw_inputs(
     known: &[InputObject],
 ) -> Result<Vec<InputObject>, PipelineError> {
     let mut out = Vec::new();
-    for o in lake.list(keys::RAW).await? {
+    for o in lake.list_raw().await?.objects {
         let seen = known
             .iter()
             .find(|k| k.key == o.key && k.size == o.size && k.etag.is_some() && k.etag == o.etag);
         let sha256 = match seen {
             Some(k) => k.sha256.clone(),
-            None => sha256_hex(&lake.get(&o.key).await?),
+            None => sha256_hex(&lake.get_raw(&o.key).await?),
         };
         out.push(InputObject {
             key: o.key,
@@ -110,6 +115,71 @@ async fn step<T>(
     }
 }
 
+/// Whether `processed/` holds exactly the data `champion` was trained on, whole: the report reads,
+/// and the matches and features tables have the hashes it (and the manifest) records. When not,
+/// the run processes again instead of reporting "up to date".
+async fn processed_intact(lake: &Lake, champion: &Manifest) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Hashes {
+        matches_sha256: String,
+        features_sha256: String,
+    }
+    let check = async {
+        let get = |key: &'static str| async move { lake.get(key).await.map_err(|e| e.to_string()) };
+        let report: Hashes = serde_json::from_slice(&get(keys::PROCESSING_REPORT).await?)
+            .map_err(|e| format!("{}: {e}", keys::PROCESSING_REPORT))?;
+        let matches = sha256_hex(&get(keys::MATCHES).await?);
+        let features = sha256_hex(&get(keys::FEATURES).await?);
+        if matches != report.matches_sha256 || matches != champion.data_sha256 {
+            return Err(format!(
+                "{} does not match its report or the champion",
+                keys::MATCHES
+            ));
+        }
+        if features != report.features_sha256 {
+            return Err(format!("{} does not match its report", keys::FEATURES));
+        }
+        Ok::<(), String>(())
+    };
+    match check.await {
+        Ok(()) => true,
+        Err(why) => {
+            tracing::warn!("processed/ is not intact ({why}); it will be rebuilt");
+            false
+        }
+    }
+}
+
+/// Deletes the files of versions that have no manifest (a crash between the artifact and the
+/// manifest) and that nobody wrote to for `grace` (a `futbr train` outside the loop may be
+/// publishing one right now). Call only while holding the lease.
+pub async fn remove_orphan_versions(
+    lake: &Lake,
+    grace: Duration,
+) -> Result<Vec<String>, PipelineError> {
+    let cutoff = Utc::now() - chrono::Duration::from_std(grace).unwrap_or(chrono::Duration::MAX);
+    let mut by_version: std::collections::BTreeMap<String, Vec<futbr_lake::ObjectInfo>> =
+        Default::default();
+    for o in lake.list(keys::MODELS).await? {
+        let rest = &o.key[keys::MODELS.len()..];
+        if let Some((version, _)) = rest.split_once('/') {
+            by_version.entry(version.to_string()).or_default().push(o);
+        }
+    }
+    let mut removed = Vec::new();
+    for (version, objects) in by_version {
+        let published = objects.iter().any(|o| o.key.ends_with("/manifest.json"));
+        let quiet = objects.iter().all(|o| o.last_modified < cutoff);
+        if !published && quiet {
+            for o in &objects {
+                lake.delete(&o.key).await?;
+            }
+            removed.push(version);
+        }
+    }
+    Ok(removed)
+}
+
 /// Runs the whole loop once. Returns the run record (also in `runs/<id>.json`); a failed step
 /// gives a record with status `failed` and the error, not an `Err`. `Err` means the run could not
 /// start (the lease is held, or the lake is unreachable).
@@ -144,7 +214,9 @@ pub async fn run_pipeline(
         })
     };
     let mut record = RunRecord::new(&run_id, &options.trigger);
-    let outcome = run_steps(lake, options, &mut record).await;
+    // Every write of this run is fenced by its lease generation.
+    let fenced = lake.fenced(&lease);
+    let outcome = run_steps(&fenced, options, &mut record).await;
     heartbeat.abort();
     match outcome {
         Ok(()) => {}
@@ -154,7 +226,25 @@ pub async fn run_pipeline(
         }
     }
     record.finished_at = Some(Utc::now());
-    let saved = record.save(lake).await;
+    let mut saved = record.save(&fenced).await;
+    if let Err(e) = &saved {
+        if !matches!(e, LakeError::Fenced { .. }) {
+            // E.g. the disk filled up: a short record (no steps' details) may still fit, so the run
+            // is not left `running` with its cause lost.
+            tracing::error!(run = %run_id, "cannot save the run record: {e}");
+            let mut short = record.clone();
+            short.status = RunStatus::Failed;
+            short.message = format!(
+                "{} (and saving the full record failed: {e})",
+                record.message
+            );
+            for s in &mut short.steps {
+                s.detail = serde_json::Value::Null;
+            }
+            short.inputs.clear();
+            saved = short.save(&fenced).await;
+        }
+    }
     lake.release_lease(&lease).await?;
     saved?;
     Ok(record)
@@ -171,6 +261,10 @@ async fn run_steps(
     if !abandoned.is_empty() {
         tracing::warn!(?abandoned, "earlier runs were abandoned");
     }
+    let orphans = remove_orphan_versions(lake, options.lease).await?;
+    if !orphans.is_empty() {
+        tracing::warn!(?orphans, "removed versions a crash left without a manifest");
+    }
     if let Some(source) = &options.bootstrap {
         step(lake, record, "bootstrap", async {
             let added = bootstrap_if_empty(lake, source).await?;
@@ -178,17 +272,51 @@ async fn run_steps(
         })
         .await?;
     }
-    let champion = registry.champion().await?;
+    let champion = match registry.champion_pointer().await? {
+        ChampionPointer::Valid { champion, .. } => Some(champion),
+        ChampionPointer::Absent => None,
+        ChampionPointer::Corrupt { reason, .. } => {
+            // The gate would have nothing to compare with; say how to repair.
+            return Err(PipelineError::Corrupt {
+                key: keys::CHAMPION.into(),
+                reason: format!("{reason}; `futbr models promote VERSION` or `futbr doctor --repair` replaces it"),
+            });
+        }
+    };
     record.champion_before = champion.as_ref().map(|c| c.version.clone());
     let champion_manifest = match &champion {
-        Some(c) => Some(registry.manifest(&c.version).await?),
+        Some(c) => match registry.manifest(&c.version).await {
+            Ok(m) => Some(m),
+            Err(LakeError::NotFound { .. }) => {
+                tracing::warn!(champion = %c.version, "the champion's version is missing; a new version will replace it");
+                None
+            }
+            Err(e) => return Err(e.into()),
+        },
         None => None,
     };
     let lineage = champion_manifest
         .as_ref()
         .map_or(&[][..], |m| &m.inputs[..]);
     record.inputs = raw_inputs(lake, lineage).await?;
-    if let Some(cm) = &champion_manifest {
+    if let Some(pin) = champion.as_ref().and_then(|c| c.pinned.as_ref()) {
+        if pin.holds_for(&record.inputs) {
+            record.status = RunStatus::Pinned;
+            record.champion_after = record.champion_before.clone();
+            record.message = format!(
+                "pinned: champion {} was rolled back to from {}, and raw/ holds nothing {} had not seen; `futbr models release` lifts the pin",
+                record.champion_before.as_deref().unwrap_or("-"),
+                pin.rolled_back_from,
+                pin.rolled_back_from
+            );
+            return Ok(());
+        }
+    }
+    let intact = match &champion_manifest {
+        Some(cm) => processed_intact(lake, cm).await,
+        None => false,
+    };
+    if let Some(cm) = champion_manifest.as_ref().filter(|_| intact) {
         if same_lineage(&cm.inputs, &record.inputs) {
             record.status = RunStatus::UpToDate;
             record.champion_after = record.champion_before.clone();
@@ -273,7 +401,10 @@ async fn run_steps(
     record.version = Some(manifest.version.clone());
     let decision = step(lake, record, "promote", async {
         let d = promote(lake, Some(&manifest.version), false, options.tolerance).await?;
-        let detail = serde_json::to_value(&d).unwrap_or_default();
+        let detail = serde_json::to_value(&d).map_err(|e| PipelineError::Encode {
+            what: "the gate decision".into(),
+            reason: e.to_string(),
+        })?;
         Ok((d, detail))
     })
     .await?;

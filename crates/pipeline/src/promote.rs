@@ -1,6 +1,12 @@
 //! `futbr promote`: the quality gate between a challenger version and the champion.
+//!
+//! The gate reads the champion pointer once, with its ETag, and promotes by compare-and-swap on
+//! that ETag: if another run or the operator changed the champion meanwhile, nothing is written
+//! and the promotion fails ([`futbr_lake::LakeError::ChampionChanged`]).
 
-use futbr_lake::registry::Registry;
+use chrono::Utc;
+use futbr_lake::registry::{Champion, ChampionPointer, Registry};
+use futbr_lake::LakeError;
 use futbr_lake::{keys, tables, Lake};
 
 use crate::runs::GateDecision;
@@ -12,7 +18,8 @@ pub const DEFAULT_TOLERANCE: f64 = 0.0005;
 
 /// Gates `version` (default: the newest) against the champion and promotes it if it passes or
 /// `force` is set. Both are scored walk-forward on the challenger's evaluation window over the
-/// current processed data.
+/// current processed data. With `force`, an unreadable champion pointer or a champion whose
+/// version is gone is replaced; without it, an unreadable pointer is an error.
 pub async fn promote(
     lake: &Lake,
     version: Option<&str>,
@@ -28,7 +35,17 @@ pub async fn promote(
             .pop()
             .ok_or(PipelineError::NoVersion)?,
     };
-    let champion = registry.champion().await?;
+    let read = registry.champion_pointer().await?;
+    let champion = match &read {
+        ChampionPointer::Valid { champion, .. } => Some(champion.clone()),
+        ChampionPointer::Absent => None,
+        ChampionPointer::Corrupt { .. } if force => None,
+        ChampionPointer::Corrupt { .. } => {
+            // The same clear error (with its repair hint) as any other read of the pointer.
+            registry.champion_with_etag().await?;
+            None
+        }
+    };
     let evaluation = challenger.evaluation.clone();
     let mut decision = GateDecision {
         challenger: challenger.version.clone(),
@@ -52,7 +69,15 @@ pub async fn promote(
             decision.reason = "the challenger already is the champion".into();
             return Ok(decision);
         }
-        Some(c) => Some(registry.manifest(&c.version).await?),
+        Some(c) => match registry.manifest(&c.version).await {
+            Ok(m) => Some(m),
+            // A champion whose version was deleted cannot be judged or served: it is replaced.
+            Err(LakeError::NotFound { .. }) => {
+                tracing::warn!(champion = %c.version, "the champion's version is missing from the registry");
+                None
+            }
+            Err(e) => return Err(e.into()),
+        },
         None => None,
     };
     if force {
@@ -70,7 +95,8 @@ pub async fn promote(
             // champion's score there is the challenger's.
             eval.scores.rps
         } else {
-            // The manifest's recipe is typed: an unreadable one failed when it was loaded.
+            // The manifest's recipe is typed: an unreadable one failed when it was loaded, so the
+            // champion is scored with its own recipe or not at all, never with defaults.
             let (candidate, hyper) = (cm.candidate, cm.hyper);
             // Decoded only here: the same bytes whose hash was just checked.
             let matches = tables::matches_from_parquet(keys::MATCHES, table)?;
@@ -97,15 +123,26 @@ pub async fn promote(
         };
     } else if champion_manifest.is_none() {
         decision.promoted = true;
-        decision.reason = "no champion yet: the first version is promoted".into();
+        decision.reason = match &champion {
+            None => "no champion yet: the first version is promoted".into(),
+            Some(c) => format!(
+                "the champion {} has no manifest any more (its version is gone): the challenger replaces it",
+                c.version
+            ),
+        };
     } else {
         decision.reason =
             "the challenger has no evaluation window (too little data); the champion stays".into();
     }
     if decision.promoted {
-        registry
-            .set_champion(&challenger.version, &decision.reason)
-            .await?;
+        let next = Champion {
+            version: challenger.version.clone(),
+            since: Utc::now(),
+            previous: champion.map(|c| c.version),
+            reason: decision.reason.clone(),
+            pinned: None,
+        };
+        registry.replace_champion(&read, &next).await?;
     }
     Ok(decision)
 }
@@ -119,20 +156,25 @@ pub async fn promote_by_hand(
     Ok(Registry::new(lake).set_champion(version, reason).await?)
 }
 
-/// Makes the champion's previous version the champion again.
+/// Makes the champion's previous version the champion again and pins it there: the loop does not
+/// promote over it until `raw/` holds data the rolled-back-from version had not seen, or until
+/// [`release`].
 pub async fn rollback(lake: &Lake) -> Result<futbr_lake::registry::Champion, PipelineError> {
     let registry = Registry::new(lake);
     let current = registry
         .champion()
         .await?
         .ok_or_else(|| PipelineError::NothingToRollBack("there is no champion".into()))?;
-    let previous = current.previous.clone().ok_or_else(|| {
-        PipelineError::NothingToRollBack(format!(
+    if current.previous.is_none() {
+        return Err(PipelineError::NothingToRollBack(format!(
             "champion {} has no previous version",
             current.version
-        ))
-    })?;
-    Ok(registry
-        .set_champion(&previous, &format!("rollback from {}", current.version))
-        .await?)
+        )));
+    }
+    Ok(registry.rollback().await?)
+}
+
+/// Releases a rollback's pin; `None` when the champion was not pinned.
+pub async fn release(lake: &Lake) -> Result<Option<futbr_lake::registry::Champion>, PipelineError> {
+    Ok(Registry::new(lake).release_pin().await?)
 }

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futbr_lake::registry::InputObject;
-use futbr_lake::{keys, Lake, LakeError};
+use futbr_lake::{keys, Expect, Lake, LakeError, Swapped};
 use serde::{Deserialize, Serialize};
 
 /// How a run ended (or that it has not).
@@ -17,6 +17,9 @@ pub enum RunStatus {
     Failed,
     /// It stopped without finishing (killed, crashed); found by a later run.
     Abandoned,
+    /// Nothing to do: a rollback pinned the champion and no input is new to the version rolled
+    /// back from (`futbr models release` lifts the pin).
+    Pinned,
 }
 
 /// One step of a run.
@@ -75,6 +78,10 @@ pub struct RunRecord {
     /// The first [`MAX_MERGE_NOTES`] conflicts and corrections, in words.
     #[serde(default)]
     pub merge_notes: Vec<String>,
+    /// ETag of this record as this process last wrote it: each save is a compare-and-swap on
+    /// it, so a run cannot overwrite what a newer run wrote (e.g. marking it abandoned).
+    #[serde(skip)]
+    written: Option<Option<String>>,
 }
 
 impl RunRecord {
@@ -95,16 +102,34 @@ impl RunRecord {
             conflicts: 0,
             corrections: 0,
             merge_notes: Vec::new(),
+            written: None,
         }
     }
 
-    /// Writes the record (whole object).
-    pub async fn save(&self, lake: &Lake) -> Result<(), LakeError> {
-        lake.put(
-            &keys::run_record(&self.run_id),
-            serde_json::to_vec_pretty(self).unwrap_or_default(),
-        )
-        .await
+    /// Writes the record (whole object) by compare-and-swap: created if new, else replaced only
+    /// if it is still what this process last wrote.
+    pub async fn save(&mut self, lake: &Lake) -> Result<(), LakeError> {
+        let key = keys::run_record(&self.run_id);
+        let bytes = serde_json::to_vec_pretty(self).map_err(|e| LakeError::Corrupt {
+            key: key.clone(),
+            reason: format!("cannot encode the run record: {e}"),
+        })?;
+        let expect = match &self.written {
+            None => Expect::Absent,
+            Some(Some(etag)) => Expect::ETag(etag),
+            // A store that gives no ETag: a whole-object write is the best there is.
+            Some(None) => {
+                lake.put(&key, bytes).await?;
+                return Ok(());
+            }
+        };
+        match lake.swap_tagged(&key, expect, bytes).await? {
+            Swapped::Written { etag } => {
+                self.written = Some(etag);
+                Ok(())
+            }
+            Swapped::Conflict => Err(LakeError::RecordChanged { key }),
+        }
     }
 }
 
@@ -138,18 +163,39 @@ pub async fn get_run(lake: &Lake, run_id: &str) -> Result<RunRecord, LakeError> 
 }
 
 /// Marks every run still `running` other than `current` as abandoned. Call only while holding the
-/// lease: then no other run can be alive.
+/// lease: then no other run can be alive. Each mark is a compare-and-swap on the record as read,
+/// so a write still in flight from the dead run is not lost silently: the mark is retried.
 pub async fn mark_abandoned(lake: &Lake, current: &str) -> Result<Vec<String>, LakeError> {
     let mut marked = Vec::new();
-    for mut run in list_runs(lake).await? {
-        if run.status == RunStatus::Running && run.run_id != current {
+    for run in list_runs(lake).await? {
+        if run.status != RunStatus::Running || run.run_id == current {
+            continue;
+        }
+        let key = keys::run_record(&run.run_id);
+        for _ in 0..5 {
+            let Some((bytes, etag)) = lake.get_with_etag(&key).await? else {
+                break;
+            };
+            let Ok(mut run) = serde_json::from_slice::<RunRecord>(&bytes) else {
+                break;
+            };
+            if run.status != RunStatus::Running {
+                break;
+            }
             run.status = RunStatus::Abandoned;
             run.finished_at = Some(Utc::now());
             run.message = format!(
-                "stopped before finishing (killed or crashed); found abandoned by run {current}"
+                "stopped before finishing (killed, crashed or paused past its lease); found abandoned by run {current}"
             );
-            run.save(lake).await?;
-            marked.push(run.run_id);
+            run.written = Some(etag);
+            match run.save(lake).await {
+                Ok(()) => {
+                    marked.push(run.run_id);
+                    break;
+                }
+                Err(LakeError::RecordChanged { .. }) => continue,
+                Err(e) => return Err(e),
+            }
         }
     }
     Ok(marked)

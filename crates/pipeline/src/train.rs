@@ -66,10 +66,7 @@ pub fn evaluate(
         matches: built.matches,
         scores,
     };
-    Ok((
-        evaluation,
-        serde_json::to_vec_pretty(&built).unwrap_or_default(),
-    ))
+    Ok((evaluation, crate::to_json("the backtest report", &built)?))
 }
 
 /// Trains a new version on the lake's processed matches and publishes it.
@@ -126,14 +123,16 @@ pub async fn train(lake: &Lake, options: &TrainOptions) -> Result<Manifest, Pipe
         trained_from: artifact.trained_from,
         trained_through: artifact.trained_through,
         evaluation: evaluation.as_ref().map(|(e, _)| e.clone()),
+        artifact_sha256: None,
+        original_sha256: None,
     };
     let report = evaluation.map(|(_, r)| r).unwrap_or_else(|| b"{}".to_vec());
-    let original = original.as_ref().unwrap_or(&artifact).to_json();
-    Registry::new(lake)
+    let original = original.as_ref().unwrap_or(&artifact).to_json()?;
+    let manifest = Registry::new(lake)
         .publish_files(
             &manifest,
             vec![
-                (MODEL_FILE, Bytes::from(artifact.to_json())),
+                (MODEL_FILE, Bytes::from(artifact.to_json()?)),
                 (ORIGINAL_FILE, Bytes::from(original)),
                 (REPORT_FILE, Bytes::from(report)),
             ],

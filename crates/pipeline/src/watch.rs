@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use futbr_lake::{keys, Lake};
+use futbr_lake::Lake;
 
 use crate::orchestrate::{run_pipeline, PipelineOptions};
 use crate::runs::{RunRecord, RunStatus};
@@ -42,8 +42,9 @@ pub type RawSnapshot = Vec<(String, Option<String>, u64)>;
 /// Lists `raw/`.
 pub async fn snapshot(lake: &Lake) -> Result<RawSnapshot, PipelineError> {
     Ok(lake
-        .list(keys::RAW)
+        .list_raw()
         .await?
+        .objects
         .into_iter()
         .map(|o| (o.key, o.etag, o.size))
         .collect())
@@ -108,13 +109,19 @@ pub async fn run_with_retries(
     }
 }
 
-/// Runs once, then watches `raw/` until `shutdown` completes.
+/// Bootstraps an empty lake (an error ends the watch), runs once, then watches `raw/` until
+/// `shutdown` completes.
 pub async fn watch(
     lake: &Lake,
     options: &WatchOptions,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), PipelineError> {
     tokio::pin!(shutdown);
+    // A bootstrap that cannot work (no such file, no network, wrong checksum) will not work on
+    // a retry either: give up at once with its error instead of idling over an empty lake.
+    if let Some(source) = &options.pipeline.bootstrap {
+        crate::bootstrap_if_empty(lake, source).await?;
+    }
     // The baseline is what the first run read, not a listing taken after it: a file that lands
     // just as that run ends must start the next run, not vanish into the baseline.
     let mut last = match run_with_retries(lake, options, "start").await {
@@ -147,7 +154,13 @@ pub async fn watch(
         // Debounce: wait until raw/ holds still, so a burst of files gives one run.
         loop {
             tokio::time::sleep(options.debounce).await;
-            let again = snapshot(lake).await?;
+            let again = match snapshot(lake).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!("cannot list raw/: {e}");
+                    current.clone()
+                }
+            };
             if again == current {
                 break;
             }

@@ -29,3 +29,30 @@ pub fn shared_data(name: &str) -> PathBuf {
 pub fn read_shared(name: &str) -> Vec<u8> {
     std::fs::read(shared_data(name)).expect("readable real data file")
 }
+
+/// Says on the terminal that a test (or one of its checks) was skipped and why. Written straight
+/// to the process's stderr, which cargo's output capture does not intercept, so a skip is never
+/// reported as a silent `ok`.
+pub fn skipped(test: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+}
+
+/// The S3 lake URL of the tests (`FUTBR_TEST_S3_URL`), or `None` with a printed skip. Under CI
+/// (`FUTBR_REQUIRE_S3` set) a missing setting fails the test instead.
+pub fn s3_test_url(test: &str) -> Option<String> {
+    match std::env::var("FUTBR_TEST_S3_URL") {
+        Ok(url) => Some(url),
+        Err(_) => {
+            assert!(
+                std::env::var_os("FUTBR_REQUIRE_S3").is_none(),
+                "FUTBR_REQUIRE_S3 is set but FUTBR_TEST_S3_URL is not"
+            );
+            skipped(
+                test,
+                "FUTBR_TEST_S3_URL is not set (no S3-compatible server)",
+            );
+            None
+        }
+    }
+}
