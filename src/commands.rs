@@ -1144,6 +1144,8 @@ async fn serve(
     use std::io::Write;
     let _ = std::io::stdout().flush();
     tracing::info!(%addr, lake = %state.lake.url(), watch = !state.settings.no_watch, "serving");
-    server.serve(shutdown_signal()).await?;
+    server.serve(shutdown_signal()).await.context(
+        "futbr serve stopped (a bootstrap that cannot be read? point --bootstrap at a local copy, e.g. ../shared/data/campeonato-brasileiro-full.csv)",
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -781,3 +781,46 @@ async fn serve_follows_a_feed_into_a_new_champion() {
         .collect();
     assert_eq!(feeds.len(), 1, "one version of the feed saved");
 }
+
+/// A bootstrap that cannot be read stops `serve` with the hint, instead of leaving it unready.
+#[test]
+fn serve_with_an_unreadable_bootstrap_exits_with_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake").display().to_string();
+    let missing = dir.path().join("missing.csv").display().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_futbr"))
+        .args([
+            "serve",
+            "--lake",
+            &lake,
+            "--addr",
+            "127.0.0.1:0",
+            "--bootstrap",
+            &missing,
+        ])
+        .env_remove("FUTBR_LAKE")
+        .env_remove("PORT")
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("serve kept running with an unreadable bootstrap");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success());
+    assert!(
+        stderr.contains("missing.csv") && stderr.contains("--bootstrap"),
+        "{stderr}"
+    );
+}

@@ -170,6 +170,9 @@ impl BoundServer {
         }
         state.refresh_run_metrics().await;
         let reloader = tokio::spawn(reload_loop(state.clone(), stop_rx.clone()));
+        // A watcher that cannot work (e.g. a bootstrap source that does not exist) stops the
+        // server with its error instead of leaving it unready forever.
+        let (fatal_tx, mut fatal_rx) = signal::channel::<Option<String>>(None);
         let watcher = (!state.settings.no_watch).then(|| {
             let state = state.clone();
             let mut stop = stop_rx.clone();
@@ -181,6 +184,7 @@ impl BoundServer {
                     futbr_pipeline::watch::watch(&state.lake, &state.watch, stopped).await
                 {
                     tracing::error!("the raw/ watcher stopped: {e}");
+                    let _ = fatal_tx.send(Some(e.to_string()));
                 }
             })
         });
@@ -196,9 +200,14 @@ impl BoundServer {
             })
         });
         let app = router(state.clone());
+        let mut fatal_seen = fatal_rx.clone();
         let result = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
-                shutdown.await;
+                tokio::select! {
+                    _ = shutdown => {}
+                    // Without a watcher the sender is gone at once: that is no failure.
+                    Ok(_) = fatal_seen.wait_for(|f| f.is_some()) => {}
+                }
                 tracing::info!("shutting down: finishing in-flight requests");
             })
             .await;
@@ -211,7 +220,13 @@ impl BoundServer {
             // A run in progress finishes (or its lease expires if this wait is cut short).
             let _ = tokio::time::timeout(Duration::from_secs(60), w).await;
         }
-        result
+        let fatal = fatal_rx.borrow_and_update().clone();
+        match fatal {
+            Some(e) => Err(std::io::Error::other(format!(
+                "the raw/ watcher stopped: {e}"
+            ))),
+            None => result,
+        }
     }
 }
 
