@@ -264,8 +264,7 @@ fn the_loop_updates_itself_and_survives_bad_input_and_a_kill(
         + p["probabilities"]["away"].as_f64().unwrap();
     assert!((total - 1.0).abs() < 1e-9);
 
-    // The same file again → up to date, nothing trained.
-    lake.upload("novas_rodadas_simuladas.csv", &novas);
+    // The same file again, under another name → up to date, nothing trained.
     // A later upload, as a person makes it: files with equal modification times (a folder's
     // clock ticks every few ms) merge in key order, which would make the copy the source.
     std::thread::sleep(Duration::from_millis(50));
