@@ -110,6 +110,19 @@ async fn wait_ready(base: &str, within: Duration) -> Value {
     }
 }
 
+/// Waits until `/ready` names a version other than `old` (a new champion was swapped in).
+async fn wait_new_version(base: &str, old: &str, within: Duration, what: &str) {
+    let started = Instant::now();
+    loop {
+        let (_, r) = get(base, "/ready").await;
+        if r["version"].as_str().is_some_and(|v| v != old) {
+            return;
+        }
+        assert!(started.elapsed() < within, "{what} within {within:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn get(base: &str, path: &str) -> (u16, Value) {
     let r = client().get(format!("{base}{path}")).send().await.unwrap();
     let status = r.status().as_u16();
@@ -683,18 +696,13 @@ async fn serve_bootstraps_an_empty_lake_and_stops_on_sigterm() {
         Path::new(&lake).join("raw/novas_rodadas_simuladas.csv"),
     )
     .unwrap();
-    let started = Instant::now();
-    loop {
-        let (_, r) = get(&server.base, "/ready").await;
-        if r["version"].as_str().is_some_and(|v| v != v1) {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no new champion"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_new_version(
+        &server.base,
+        &v1,
+        Duration::from_secs(180),
+        "no new champion",
+    )
+    .await;
     let pid = server.child.id().to_string();
     assert!(Command::new("kill")
         .args(["-TERM", &pid])
@@ -744,7 +752,7 @@ async fn serve_follows_a_feed_into_a_new_champion() {
     let lake = lake_trained_on(dir.path(), "dados_producao_inicial.csv");
     let url = feed_server(
         std::fs::read(shared_data("novas_rodadas_simuladas.csv")).unwrap(),
-        50,
+        300,
     );
     let server = serve(
         &lake,
@@ -764,18 +772,13 @@ async fn serve_follows_a_feed_into_a_new_champion() {
         .as_str()
         .unwrap()
         .to_string();
-    let started = Instant::now();
-    loop {
-        let (_, r) = get(&server.base, "/ready").await;
-        if r["version"].as_str().is_some_and(|v| v != v1) {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the feed never reached a champion"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_new_version(
+        &server.base,
+        &v1,
+        Duration::from_secs(180),
+        "the feed never reached a champion",
+    )
+    .await;
     let feeds: Vec<_> = std::fs::read_dir(Path::new(&lake).join("raw/feeds"))
         .unwrap()
         .collect();
