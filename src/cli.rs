@@ -317,6 +317,10 @@ pub struct RecipeArgs {
     /// Matches (the most recent) in the evaluation window of the gate.
     #[arg(long, default_value_t = futbr_models::Recipe::DEFAULT_EVAL_MATCHES)]
     pub eval_matches: usize,
+    /// Candidates compared with the trained one on its evaluation window, comma-separated (shown
+    /// on the Modelo page); `none` compares none. Default: all of them.
+    #[arg(long, env = "FUTBR_COMPARE", value_delimiter = ',', default_value = "all")]
+    pub compare: Vec<String>,
 }
 
 impl RecipeArgs {
@@ -326,6 +330,21 @@ impl RecipeArgs {
             eval_matches: self.eval_matches,
             ..futbr_models::Recipe::of(self.candidate)
         }
+    }
+
+    /// The candidates `--compare` names.
+    pub fn compared(&self) -> anyhow::Result<Vec<futbr_models::Candidate>> {
+        let mut out = Vec::new();
+        for name in &self.compare {
+            match name.trim() {
+                "all" => out.extend(futbr_models::Candidate::ALL),
+                "none" | "" => {}
+                other => out.push(other.parse::<futbr_models::Candidate>().map_err(|e| {
+                    anyhow::anyhow!("--compare / FUTBR_COMPARE: {e}")
+                })?),
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -667,6 +667,7 @@ fn pipeline_options(
         trigger: trigger.to_string(),
         bootstrap: Some(bootstrap_source(bootstrap)),
         recipe: recipe.recipe(),
+        compare: recipe.compared()?,
         lease: std::time::Duration::from_secs(lease_seconds.max(1)),
         ..Default::default()
     })
@@ -678,6 +679,7 @@ async fn train(lake: LakeArgs, recipe: RecipeArgs, trigger: TriggerArgs) -> Resu
     let options = futbr_pipeline::train::TrainOptions {
         run_id: futbr_pipeline::new_run_id(),
         recipe: recipe.recipe(),
+        compare: recipe.compared()?,
     };
     let manifest = futbr_pipeline::train::train(&lake, &options).await?;
     println!(

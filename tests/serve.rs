@@ -511,6 +511,76 @@ async fn admin_routes_need_the_token_and_steer_the_loop() {
     }
     let bearer = format!("Bearer {token}");
 
+    // The pages' admin sign-in: a wrong token is refused; the right one opens a session whose
+    // HttpOnly cookie holds an opaque id, never the token; logout ends it on the server, so a
+    // copy of the cookie stops working too.
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .no_proxy()
+        .build()
+        .unwrap();
+    let login = |t: &'static str| {
+        browser
+            .post(format!("{base}/pipeline/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("token={t}"))
+            .send()
+    };
+    let r = login("wrong").await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.headers().get("set-cookie").is_none());
+    let session = |r: &reqwest::Response| {
+        let set = r.headers()["set-cookie"].to_str().unwrap().to_string();
+        assert!(
+            set.contains("; HttpOnly") && set.contains("; SameSite=Strict"),
+            "{set}"
+        );
+        assert!(set.contains("; Max-Age=28800"), "expires: {set}");
+        let id = set.split(';').next().unwrap();
+        id.strip_prefix("futbr_admin=").unwrap().to_string()
+    };
+    let r = login(token).await.unwrap();
+    assert_eq!(r.status(), 303);
+    let id = session(&r);
+    assert!(!id.contains(token), "the cookie holds the token: {id}");
+    assert_eq!(id.len(), 64, "{id}");
+    let other = session(&login(token).await.unwrap());
+    assert_ne!(other, id, "each sign-in is a new session");
+    let signed_in = |cookie: String| {
+        let req = browser.get(format!("{base}/pipeline")).header("cookie", cookie);
+        async move {
+            let page = req.send().await.unwrap().text().await.unwrap();
+            page.contains("id=\"csv\"")
+        }
+    };
+    assert!(signed_in(format!("futbr_admin={id}")).await);
+    assert!(
+        !signed_in(format!("futbr_admin={token}")).await,
+        "the token itself is not a session"
+    );
+    assert!(!signed_in(String::new()).await);
+    let r = browser
+        .post(format!("{base}/pipeline/logout"))
+        .header("cookie", format!("futbr_admin={id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    assert!(!signed_in(format!("futbr_admin={id}")).await, "ended");
+    let r = browser
+        .post(format!("{base}/pipeline/run"))
+        .header("cookie", format!("futbr_admin={id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "an ended session starts no run");
+    assert!(signed_in(format!("futbr_admin={other}")).await);
+
     // Upload new rounds: validated, then added to raw/.
     let rounds = std::fs::read(shared_data("novas_rodadas_simuladas.csv")).unwrap();
     let r = admin("/v1/admin/uploads?name=novas.csv")

@@ -82,3 +82,103 @@ pub const COUNT: usize = ALL.len();
 
 /// The original system's 16 features, in its order (its API contract).
 pub const ORIGINAL: &[Feature] = ALL.split_at(16).0;
+
+impl Feature {
+    /// What the value means, in Brazilian Portuguese (the pages' default language). An exhaustive
+    /// match: a feature added to the catalog without its Portuguese text does not compile.
+    pub fn meaning_pt(self) -> &'static str {
+        use Feature::*;
+        match self {
+            FormGoalsForHome => "Média de gols marcados pelo mandante nos seus 5 últimos jogos (em qualquer campo) antes deste.",
+            FormGoalsAgainstHome => "Média de gols sofridos pelo mandante nos seus 5 últimos jogos.",
+            FormPointsHome => "Média de pontos do mandante (3 na vitória, 1 no empate, 0 na derrota) nos seus 5 últimos jogos.",
+            FormGoalsForAway => "Média de gols marcados pelo visitante nos seus 5 últimos jogos.",
+            FormGoalsAgainstAway => "Média de gols sofridos pelo visitante nos seus 5 últimos jogos.",
+            FormPointsAway => "Média de pontos do visitante nos seus 5 últimos jogos.",
+            SameState => "1 quando os dois clubes são do mesmo estado (um clássico local); senão 0.",
+            HomeDefenders => "Defensores na formação mais recente conhecida do mandante antes deste jogo.",
+            HomeMidfielders => "Meio-campistas nessa formação (em formações de quatro linhas, as duas do meio somadas).",
+            HomeAttackers => "Atacantes nessa formação.",
+            AwayDefenders => "Defensores na formação mais recente conhecida do visitante.",
+            AwayMidfielders => "Meio-campistas na formação mais recente conhecida do visitante.",
+            AwayAttackers => "Atacantes na formação mais recente conhecida do visitante.",
+            DiffDefenders => "mandante_def − visitante_def.",
+            DiffMidfielders => "mandante_mid − visitante_mid.",
+            DiffAttackers => "mandante_att − visitante_att.",
+            EloHome => "Rating Elo do mandante (sem a vantagem de jogar em casa).",
+            EloAway => "Rating Elo do visitante.",
+            EloDiff => "elo_home − elo_away + a vantagem de jogar em casa: a entrada da expectativa de vitória do Elo.",
+            PiHome => "Pi-rating do mandante jogando em casa (Constantinou & Fenton 2013).",
+            PiAway => "Pi-rating do visitante jogando fora.",
+            PiGoalDiff => "Saldo de gols que os pi-ratings esperam (mandante menos visitante).",
+            HomeFormAtHome => "Média de pontos do mandante nos seus 5 últimos jogos em casa.",
+            AwayFormAway => "Média de pontos do visitante nos seus 5 últimos jogos fora.",
+            GoalRateForHome => "Gols marcados pelo mandante, ponderados pelo tempo (meia-vida de 180 dias) e puxados para a média da liga.",
+            GoalRateAgainstHome => "Gols sofridos pelo mandante, ponderados pelo tempo da mesma forma.",
+            GoalRateForAway => "Gols marcados pelo visitante, ponderados pelo tempo da mesma forma.",
+            GoalRateAgainstAway => "Gols sofridos pelo visitante, ponderados pelo tempo da mesma forma.",
+            RestDaysHome => "Dias desde o jogo anterior do mandante, no máximo 30.",
+            RestDaysAway => "Dias desde o jogo anterior do visitante, no máximo 30.",
+            H2hPointsHome => "Média de pontos do mandante nos 5 últimos confrontos entre os dois clubes (em qualquer campo).",
+            H2hMeetings => "Em quantos confrontos anteriores (até 5) essa média foi calculada.",
+            NewcomerHome => "1 quando o mandante não jogou nos 300 dias anteriores (promovido, ou novo nos dados).",
+            NewcomerAway => "1 quando o visitante não jogou nos 300 dias anteriores.",
+            CampaignPointsHome => "Pontos por jogo do mandante na campanha atual (jogos desde sua última pausa de 60 dias ou mais), puxados para a média da liga.",
+            CampaignPointsAway => "Pontos por jogo do visitante na campanha atual, puxados da mesma forma.",
+            CampaignMatchesHome => "Jogos do mandante na campanha atual (em que ponto da temporada ele está).",
+            CampaignMatchesAway => "Jogos do visitante na campanha atual.",
+            ShotShareHome => "Fração dos chutes dos jogos do mandante que foram dele, ponderada pelo tempo (meia-vida de 180 dias), com uma prévia de 20 chutes a 50%; 0,5 sem estatísticas.",
+            ShotShareAway => "Fração dos chutes dos jogos do visitante que foram dele, ponderada da mesma forma.",
+            OnTargetShareHome => "Fração dos chutes no gol dos jogos do mandante que foram dele, com uma prévia de 8 chutes a 50%.",
+            OnTargetShareAway => "Fração dos chutes no gol dos jogos do visitante que foram dele, ponderada da mesma forma.",
+            PossessionHome => "Posse de bola média do mandante, ponderada pelo tempo, com uma prévia de 3 jogos a 50%.",
+            PossessionAway => "Posse de bola média do visitante, ponderada da mesma forma.",
+        }
+    }
+
+    /// The unit of the value, in Brazilian Portuguese.
+    pub fn unit_pt(self) -> &'static str {
+        match self.unit() {
+            "goals/match" => "gols/jogo",
+            "points/match" => "pontos/jogo",
+            "players" => "jogadores",
+            "Elo points" => "pontos Elo",
+            "pi rating" => "pi-rating",
+            "goals" => "gols",
+            "days" => "dias",
+            "matches" => "jogos",
+            "share" => "fração",
+            // Language-neutral units.
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Units that read the same in both languages.
+    const NEUTRAL_UNITS: &[&str] = &["0/1", "%"];
+
+    #[test]
+    fn every_feature_has_a_portuguese_meaning_and_unit() {
+        for f in ALL {
+            let (en, pt) = (f.meaning(), f.meaning_pt());
+            assert!(!pt.trim().is_empty(), "{}: no Portuguese meaning", f.name());
+            // Formulas of other columns read the same in both languages; prose must not.
+            let formula = en.contains(" − ") && en.len() < 40;
+            assert!(
+                formula || pt != en,
+                "{}: the Portuguese meaning is the English one",
+                f.name()
+            );
+            assert!(
+                NEUTRAL_UNITS.contains(&f.unit()) || f.unit_pt() != f.unit(),
+                "{}: unit {:?} has no Portuguese word",
+                f.name(),
+                f.unit()
+            );
+        }
+    }
+}

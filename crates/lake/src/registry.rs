@@ -142,6 +142,9 @@ pub const MODEL_FILE: &str = "model.json";
 pub const REPORT_FILE: &str = "backtest.json";
 /// A version's logistic model on the original system's 16 features, trained with it.
 pub const ORIGINAL_FILE: &str = "original.json";
+/// The candidates compared when the version was trained, on its evaluation window (versions
+/// trained before this file existed have none).
+pub const COMPARISON_FILE: &str = "candidates.json";
 
 /// Key of a version's file.
 pub fn version_key(version: &str, file: &str) -> String {
@@ -294,6 +297,16 @@ impl<'a> Registry<'a> {
     /// The backtest report bytes of one version.
     pub async fn report(&self, version: &str) -> Result<Bytes, LakeError> {
         self.lake.get(&version_key(version, REPORT_FILE)).await
+    }
+
+    /// The candidates compared when `version` was trained ([`COMPARISON_FILE`]), if recorded.
+    pub async fn comparison(&self, version: &str) -> Result<Option<Bytes>, LakeError> {
+        let key = version_key(version, COMPARISON_FILE);
+        match self.lake.get(&key).await {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(LakeError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// The current champion, if any; an unreadable pointer is an error (see

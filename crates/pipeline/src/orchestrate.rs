@@ -28,6 +28,8 @@ pub struct PipelineOptions {
     pub bootstrap: Option<BootstrapSource>,
     /// What the run trains.
     pub recipe: Recipe,
+    /// Candidates compared with the trained one at training ([`crate::train::TrainOptions`]).
+    pub compare: Vec<futbr_models::Candidate>,
     pub tolerance: f64,
     /// The run lease lasts this long unless renewed (it is renewed every third of it).
     pub lease: Duration,
@@ -39,6 +41,7 @@ impl Default for PipelineOptions {
             trigger: "manual".into(),
             bootstrap: None,
             recipe: Recipe::default(),
+            compare: crate::train::DEFAULT_COMPARED.to_vec(),
             tolerance: DEFAULT_TOLERANCE,
             lease: Duration::from_secs(30),
         }
@@ -388,6 +391,7 @@ async fn run_steps(
     let train_options = TrainOptions {
         run_id: run_id.clone(),
         recipe: options.recipe,
+        compare: options.compare.clone(),
     };
     let manifest = step(lake, record, "train", async {
         let m = train(lake, &train_options).await?;

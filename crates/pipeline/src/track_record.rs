@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::PipelineError;
 
 /// Scores of one round (season and `rodata`) of matches a version had not seen.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct RoundScore {
     pub season: i32,
     pub round: u16,

@@ -6,14 +6,17 @@
 //! Invariants:
 //! - Every page takes the served model once per request ([`AppState::model`]) and renders from
 //!   that one `Arc`, the same model the API answers from: a swap mid-render cannot mix versions.
-//! - The admin token travels only in a POST body and then in an `HttpOnly; SameSite=Strict`
-//!   cookie, never in a URL; it is compared in constant time, like the API's bearer token.
+//! - The admin token travels only in the sign-in form's POST body, never in a URL or a cookie; it
+//!   is compared in constant time, like the API's bearer token. A good token opens a session
+//!   ([`Sessions`]): an opaque random id in an `HttpOnly; SameSite=Strict` cookie, known to this
+//!   process only (a restart signs admins out), expiring after [`SESSION_TTL`], ended by logout.
 //! - Static assets are compiled into the binary (`include_str!`); nothing is fetched elsewhere.
 
 pub mod i18n;
 pub mod views;
 
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{Multipart, RawQuery, State};
@@ -25,7 +28,9 @@ use futbr_domain::validate::{validate_csv, ValidateOptions};
 use futbr_lake::keys;
 use futbr_lake::registry::Registry;
 use futbr_pipeline::track_record::VersionTrack;
+use rand::RngCore;
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::AppState;
@@ -41,8 +46,67 @@ pub const ICON: &str = include_str!("../../static/icon.svg");
 
 /// Cookie remembering the language.
 pub const LANG_COOKIE: &str = "futbr_lang";
-/// Cookie holding the admin token (HttpOnly, SameSite=Strict).
+/// Cookie holding the admin session id (HttpOnly, SameSite=Strict).
 pub const ADMIN_COOKIE: &str = "futbr_admin";
+/// How long an admin session lasts after sign-in.
+pub const SESSION_TTL: Duration = Duration::from_secs(8 * 3600);
+/// Sessions held at once; signing in beyond that ends the one closest to expiring.
+pub const MAX_SESSIONS: usize = 64;
+
+/// The admin sessions of this process: the SHA-256 of each session id with its expiry. The ids
+/// themselves are only in the admins' cookies; a lookup compares the digest with every session in
+/// constant time, so neither the comparison nor the scan's length tells how close a guess was.
+#[derive(Default)]
+pub struct Sessions {
+    open: Mutex<Vec<([u8; 32], Instant)>>,
+}
+
+impl Sessions {
+    /// Opens a session at `now`: its id (64 hex digits from 32 random bytes of the thread's
+    /// CSPRNG), for the cookie.
+    pub fn open(&self, now: Instant) -> String {
+        let mut id = [0u8; 32];
+        rand::rng().fill_bytes(&mut id);
+        let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
+        let digest = Self::digest(&id);
+        if let Ok(mut open) = self.open.lock() {
+            open.retain(|(_, expires)| *expires > now);
+            if open.len() >= MAX_SESSIONS {
+                if let Some(k) = (0..open.len()).min_by_key(|&k| open[k].1) {
+                    open.swap_remove(k);
+                }
+            }
+            open.push((digest, now + SESSION_TTL));
+        }
+        id
+    }
+
+    /// Whether `id` names a session still open at `now`.
+    pub fn valid(&self, id: &str, now: Instant) -> bool {
+        if id.is_empty() {
+            return false;
+        }
+        let digest = Self::digest(id);
+        let Ok(open) = self.open.lock() else {
+            return false;
+        };
+        open.iter().fold(false, |found, (d, expires)| {
+            found | (bool::from(d.ct_eq(&digest)) & (*expires > now))
+        })
+    }
+
+    /// Ends the session `id` (nothing if there is none).
+    pub fn close(&self, id: &str) {
+        let digest = Self::digest(id);
+        if let Ok(mut open) = self.open.lock() {
+            open.retain(|(d, _)| !bool::from(d.ct_eq(&digest)));
+        }
+    }
+
+    fn digest(id: &str) -> [u8; 32] {
+        Sha256::digest(id.as_bytes()).into()
+    }
+}
 
 /// The track record, computed once per (champion pointer, processed matches) state.
 type TrackCache = Arc<Mutex<Option<(String, Arc<Vec<VersionTrack>>)>>>;
@@ -51,6 +115,7 @@ type TrackCache = Arc<Mutex<Option<(String, Arc<Vec<VersionTrack>>)>>>;
 struct Web {
     app: AppState,
     tracks: TrackCache,
+    sessions: Arc<Sessions>,
 }
 
 /// The pages and their assets, to merge into the API router.
@@ -58,6 +123,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     let web = Web {
         app: state.clone(),
         tracks: Arc::default(),
+        sessions: Arc::default(),
     };
     Router::new()
         .route("/", get(home))
@@ -322,13 +388,13 @@ async fn performance(
     )
 }
 
-/// Whether the request carries the admin cookie with the right token.
+/// Whether the request carries the cookie of an open admin session (and admin is enabled).
 fn signed_in(web: &Web, headers: &HeaderMap) -> bool {
-    let Some(expected) = web.app.settings.admin_token() else {
-        return false;
-    };
-    let given = cookie(headers, ADMIN_COOKIE).unwrap_or_default();
-    bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
+    web.app.settings.admin_token().is_some()
+        && web.sessions.valid(
+            cookie(headers, ADMIN_COOKIE).unwrap_or_default(),
+            Instant::now(),
+        )
 }
 
 async fn pipeline_page(
@@ -411,15 +477,22 @@ async fn login(
         return response;
     }
     let mut response = Redirect::to("/pipeline").into_response();
-    let cookie =
-        format!("{ADMIN_COOKIE}={given}; Path=/; Max-Age=28800; HttpOnly; SameSite=Strict");
+    let session = web.sessions.open(Instant::now());
+    let cookie = format!(
+        "{ADMIN_COOKIE}={session}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict",
+        SESSION_TTL.as_secs()
+    );
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
 }
 
-async fn logout() -> Response {
+/// Ends the session server-side (a copied cookie stops working too) and clears the cookie.
+async fn logout(State(web): State<Web>, headers: HeaderMap) -> Response {
+    if let Some(id) = cookie(&headers, ADMIN_COOKIE) {
+        web.sessions.close(id);
+    }
     let mut response = Redirect::to("/pipeline").into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
@@ -622,6 +695,39 @@ mod tests {
         assert!(ctx.set_cookie);
         assert_eq!(ctx.switch_href("/"), "/?home=S%C3%A3o+Paulo&lang=en");
         assert_eq!(Ctx::new(&HeaderMap::new(), None).lang, Lang::Pt);
+    }
+
+    #[test]
+    fn admin_sessions_are_random_expire_and_end_at_logout() {
+        let sessions = Sessions::default();
+        let t0 = Instant::now();
+        let a = sessions.open(t0);
+        let b = sessions.open(t0);
+        assert_eq!(a.len(), 64);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b, "ids are random");
+        assert!(sessions.valid(&a, t0) && sessions.valid(&b, t0));
+        assert!(!sessions.valid("", t0));
+        assert!(!sessions.valid(&a[..63], t0), "a prefix is not the id");
+        let mut wrong = a.clone().into_bytes();
+        wrong[0] = if wrong[0] == b'0' { b'1' } else { b'0' };
+        assert!(!sessions.valid(std::str::from_utf8(&wrong).unwrap(), t0));
+        // Expiry.
+        let late = t0 + SESSION_TTL;
+        assert!(sessions.valid(&a, late - Duration::from_secs(1)));
+        assert!(!sessions.valid(&a, late));
+        // Logout ends one session, not the other.
+        sessions.close(&a);
+        assert!(!sessions.valid(&a, t0) && sessions.valid(&b, t0));
+        // Bounded: the oldest goes first; expired ones are dropped at the next sign-in.
+        let first = sessions.open(t0 + Duration::from_secs(1));
+        for k in 0..MAX_SESSIONS {
+            sessions.open(t0 + Duration::from_secs(2 + k as u64));
+        }
+        assert_eq!(sessions.open.lock().unwrap().len(), MAX_SESSIONS);
+        assert!(!sessions.valid(&b, t0) && !sessions.valid(&first, t0));
+        sessions.open(late + SESSION_TTL);
+        assert_eq!(sessions.open.lock().unwrap().len(), 1);
     }
 
     #[test]

@@ -445,8 +445,14 @@ fn answer_view(model: &ServedModel, p: &Prediction, lang: Lang) -> AnswerView {
         .map(|(f, v)| FeatureView {
             name: f.name(),
             value: lang.number(v, 3),
-            unit: f.unit(),
-            meaning: f.meaning(),
+            unit: match lang {
+                Lang::Pt => f.unit_pt(),
+                Lang::En => f.unit(),
+            },
+            meaning: match lang {
+                Lang::Pt => f.meaning_pt(),
+                Lang::En => f.meaning(),
+            },
         })
         .collect();
     AnswerView {
