@@ -10,7 +10,7 @@ use futbr_models::Candidate;
 use futbr_pipeline::orchestrate::{run_pipeline, PipelineOptions};
 use futbr_pipeline::promote::promote;
 use futbr_pipeline::runs::{list_runs, RunStatus};
-use futbr_pipeline::train::{train, TrainOptions};
+use futbr_pipeline::train::{train, Comparison, TrainOptions};
 use futbr_pipeline::watch::{run_with_retries, WatchOptions};
 use futbr_pipeline::PipelineError;
 use futbr_testkit::read_shared;
@@ -92,6 +92,44 @@ async fn the_gate_keeps_a_better_champion_and_says_why_with_both_numbers() {
     let mut options = TrainOptions::new("manual");
     options.recipe = futbr_models::Recipe::of(Candidate::BaseRates);
     let challenger = train(&lake, &options).await.unwrap();
+    // Both trainings compared every candidate on the same window, in one walk-forward pass each:
+    // the same inputs gave the same scores bit for bit; each marks its own trained candidate,
+    // whose entry is exactly the manifest's evaluation, and its rounds add up to it.
+    let registry = Registry::new(&lake);
+    let comparison = |version: String| {
+        let registry = &registry;
+        async move {
+            let bytes = registry.comparison(&version).await.unwrap().unwrap();
+            serde_json::from_slice::<Comparison>(&bytes).unwrap()
+        }
+    };
+    let (a, b) = (
+        comparison(champion.clone()).await,
+        comparison(challenger.version.clone()).await,
+    );
+    assert_eq!(a.candidates, b.candidates);
+    assert_eq!((a.from, a.to, a.matches), (b.from, b.to, b.matches));
+    assert_eq!(
+        a.candidates.iter().map(|c| c.candidate).collect::<Vec<_>>(),
+        Candidate::ALL.to_vec()
+    );
+    assert_eq!(
+        (a.trained, b.trained),
+        (Candidate::SERVED_BY_DEFAULT, Candidate::BaseRates)
+    );
+    let champion_manifest = registry.manifest(&champion).await.unwrap();
+    for (c, m) in [(&a, &champion_manifest), (&b, &challenger)] {
+        let e = m.evaluation.as_ref().unwrap();
+        let trained = c.candidates.iter().find(|x| x.candidate == c.trained).unwrap();
+        assert_eq!(trained.scores, e.scores);
+        assert_eq!((c.from, c.to, c.matches), (e.from, e.to, e.matches));
+        let n: usize = c.rounds.iter().map(|r| r.matches).sum();
+        assert_eq!(n, e.matches);
+        let mean = c.rounds.iter().map(|r| r.rps * r.matches as f64).sum::<f64>() / n as f64;
+        assert!((mean - e.scores.rps).abs() < 1e-12, "{mean} vs {}", e.scores.rps);
+        assert!(c.rounds.len() > 30, "about a season of rounds: {}", c.rounds.len());
+        assert!(c.rounds.windows(2).all(|w| w[0].from <= w[1].from));
+    }
     let decision = promote(&lake, Some(&challenger.version), false, 0.0005)
         .await
         .unwrap();

@@ -28,6 +28,7 @@ use futbr_domain::validate::{validate_csv, ValidateOptions};
 use futbr_lake::keys;
 use futbr_lake::registry::Registry;
 use futbr_pipeline::track_record::VersionTrack;
+use futbr_pipeline::train::Comparison;
 use rand::RngCore;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -312,22 +313,57 @@ async fn model(State(web): State<Web>, headers: HeaderMap, RawQuery(q): RawQuery
         .await
         .unwrap_or_default();
     let gate = runs.iter().rev().find_map(|r| r.gate.clone());
+    let comparison_of = |version: String| {
+        let registry = &registry;
+        async move {
+            match registry.comparison(&version).await {
+                Ok(Some(bytes)) => serde_json::from_slice::<Comparison>(&bytes)
+                    .map_err(|e| tracing::warn!("cannot read {version}'s candidates.json: {e}"))
+                    .ok(),
+                Ok(None) => None,
+                Err(e) => {
+                    tracing::warn!("cannot read {version}'s candidates.json: {e}");
+                    None
+                }
+            }
+        }
+    };
+    // The last training is the newest version, promoted or not.
+    let newest = versions.last().map(|m| m.version.clone());
+    let last_comparison = match &newest {
+        Some(v) => comparison_of(v.clone()).await,
+        None => None,
+    };
+    let champion_comparison = match &champion {
+        Some(c) if Some(&c.version) == newest.as_ref() => last_comparison.clone(),
+        Some(c) => comparison_of(c.version.clone()).await,
+        None => None,
+    };
+    let tracks = match &champion {
+        Some(_) => tracks(&web).await.unwrap_or_else(|e| {
+            tracing::warn!("cannot compute the track record: {e}");
+            Arc::default()
+        }),
+        None => Arc::default(),
+    };
+    let champion_track = champion
+        .as_ref()
+        .and_then(|c| tracks.iter().find(|t| t.version == c.version));
     let chrome = ctx.chrome(
         Section::Model,
         "/modelo",
         served.as_ref().map(|m| m.version().to_string()),
     );
-    html(
-        &ctx,
-        views::model_page(
-            &versions,
-            champion.as_ref(),
-            &report,
-            gate.as_ref(),
-            ctx.lang,
-            chrome,
-        ),
-    )
+    let data = views::ModelData {
+        versions: &versions,
+        champion: champion.as_ref(),
+        champion_report: &report,
+        last_gate: gate.as_ref(),
+        last_comparison: newest.as_deref().zip(last_comparison.as_ref()),
+        champion_comparison: champion_comparison.as_ref(),
+        champion_track,
+    };
+    html(&ctx, views::model_page(&data, ctx.lang, chrome))
 }
 
 /// The track record for the lake's current state, computed at most once per state.

@@ -10,6 +10,7 @@ use futbr_models::metrics::CalibrationBin;
 use futbr_pipeline::runs::RunRecord;
 use futbr_pipeline::serving::{ClubMatch, FixtureQuery, Prediction, QueryError, ServedModel};
 use futbr_pipeline::track_record::VersionTrack;
+use futbr_pipeline::train::Comparison;
 use serde_json::Value;
 
 use super::i18n::{Lang, Texts};
@@ -608,6 +609,7 @@ pub struct ModelPage {
     pub versions: Vec<VersionRow>,
     pub calibration_svg: String,
     pub rps_svg: String,
+    pub comparison: Option<ComparisonView>,
     pub lineage: Option<LineageView>,
     pub gate: Option<GateView>,
 }
@@ -661,18 +663,153 @@ fn human_size(bytes: u64) -> String {
     }
 }
 
-/// Renders Modelo from the registry (`versions`: oldest first), the champion's stored report
-/// and the latest run that reached the gate.
-pub fn model_page(
-    versions: &[Manifest],
-    champion: Option<&Champion>,
-    champion_report: &Value,
-    last_gate: Option<&futbr_pipeline::runs::GateDecision>,
-    lang: Lang,
-    chrome: Chrome,
-) -> Result<String, askama::Error> {
+/// What Modelo is rendered from.
+pub struct ModelData<'a> {
+    /// Every version, oldest first.
+    pub versions: &'a [Manifest],
+    pub champion: Option<&'a Champion>,
+    /// The champion's stored backtest report.
+    pub champion_report: &'a Value,
+    /// The latest run that reached the gate.
+    pub last_gate: Option<&'a futbr_pipeline::runs::GateDecision>,
+    /// The newest version and the candidates compared when it was trained.
+    pub last_comparison: Option<(&'a str, &'a Comparison)>,
+    /// The champion's own comparison (its walk-forward rounds).
+    pub champion_comparison: Option<&'a Comparison>,
+    /// The champion's track record after its training data.
+    pub champion_track: Option<&'a VersionTrack>,
+}
+
+/// A row of the candidates table.
+pub struct CandidateRow {
+    pub name: String,
+    pub trained: bool,
+    /// (text, best of its column)
+    pub rps: (String, bool),
+    pub accuracy: (String, bool),
+    pub log_loss: (String, bool),
+    pub ece: (String, bool),
+}
+
+impl CandidateRow {
+    /// The score cells, in column order.
+    pub fn cells(&self) -> [&(String, bool); 4] {
+        [&self.rps, &self.accuracy, &self.log_loss, &self.ece]
+    }
+}
+
+/// The candidates compared at the last training.
+pub struct ComparisonView {
+    pub version: String,
+    pub window: String,
+    pub rows: Vec<CandidateRow>,
+}
+
+fn comparison_view(version: &str, c: &Comparison, lang: Lang) -> ComparisonView {
     let t = lang.texts();
-    let champion_version = champion.map(|c| c.version.clone()).unwrap_or_default();
+    let best = |f: &dyn Fn(&futbr_models::metrics::Scores) -> f64, higher: bool| {
+        c.candidates
+            .iter()
+            .map(|x| f(&x.scores))
+            .filter(|v| v.is_finite())
+            .fold(None, |acc: Option<f64>, v| {
+                Some(match acc {
+                    None => v,
+                    Some(a) if higher => a.max(v),
+                    Some(a) => a.min(v),
+                })
+            })
+    };
+    let (rps, acc, ll, ece) = (
+        best(&|s| s.rps, false),
+        best(&|s| s.accuracy, true),
+        best(&|s| s.log_loss, false),
+        best(&|s| s.ece, false),
+    );
+    // Best as shown: equal at the shown precision counts as a tie.
+    let cell = |v: f64, best: Option<f64>, text: String| {
+        let is_best = best.is_some_and(|b| (v - b).abs() < 5e-5);
+        (text, is_best)
+    };
+    ComparisonView {
+        version: version.to_string(),
+        window: format!(
+            "{} – {} ({} {})",
+            c.from.format(lang.date_format()),
+            c.to.format(lang.date_format()),
+            c.matches,
+            t.matches.to_lowercase()
+        ),
+        rows: c
+            .candidates
+            .iter()
+            .map(|x| CandidateRow {
+                name: x.candidate.name().to_string(),
+                trained: x.candidate == c.trained,
+                rps: cell(x.scores.rps, rps, lang.number(x.scores.rps, 4)),
+                accuracy: cell(x.scores.accuracy, acc, lang.percent(x.scores.accuracy)),
+                log_loss: cell(x.scores.log_loss, ll, lang.number(x.scores.log_loss, 4)),
+                ece: cell(x.scores.ece, ece, lang.number(x.scores.ece, 4)),
+            })
+            .collect(),
+    }
+}
+
+/// The "RPS over time" chart: the champion's walk-forward RPS per round over its evaluation
+/// window, then per round on the matches after its training data, with the base rate and
+/// season boundaries.
+pub fn rps_over_time(
+    comparison: Option<&Comparison>,
+    track: Option<&VersionTrack>,
+    lang: Lang,
+) -> TimeChart {
+    let t = lang.texts();
+    let window = comparison.map(|c| c.rounds.as_slice()).unwrap_or_default();
+    let after = track.map(|v| v.rounds.as_slice()).unwrap_or_default();
+    let mut series = Vec::new();
+    if !window.is_empty() {
+        series.push(Series {
+            name: t.walk_forward_series.to_string(),
+            points: window.iter().map(|r| (r.to, r.rps)).collect(),
+            emphasis: true,
+            reference: false,
+        });
+    }
+    if !after.is_empty() {
+        series.push(Series {
+            name: t.after_training_series.to_string(),
+            points: after.iter().map(|r| (r.to, r.rps)).collect(),
+            emphasis: false,
+            reference: false,
+        });
+    }
+    let all: Vec<&futbr_pipeline::track_record::RoundScore> =
+        window.iter().chain(after.iter()).collect();
+    if !all.is_empty() {
+        series.push(Series {
+            name: t.base_rate.to_string(),
+            points: all.iter().map(|r| (r.to, r.base_rps)).collect(),
+            emphasis: false,
+            reference: true,
+        });
+    }
+    TimeChart {
+        title: t.rps_over_time.to_string(),
+        y_label: "RPS".into(),
+        series,
+        seasons: charts::season_starts(all.iter().map(|r| (r.from, r.season))),
+        date_format: lang.date_format().into(),
+    }
+}
+
+/// Renders Modelo.
+pub fn model_page(data: &ModelData, lang: Lang, chrome: Chrome) -> Result<String, askama::Error> {
+    let t = lang.texts();
+    let versions = data.versions;
+    let champion_version = data
+        .champion
+        .map(|c| c.version.clone())
+        .unwrap_or_default();
     let champion_manifest = versions.iter().find(|m| m.version == champion_version);
     let rows = versions
         .iter()
@@ -693,7 +830,7 @@ pub fn model_page(
         })
         .collect();
     let calibration_svg = charts::calibration_chart(
-        &report_calibration(champion_report),
+        &report_calibration(data.champion_report),
         &CalibrationLabels {
             title: format!("{} · {champion_version}", t.calibration),
             x_label: t.calibration_x.into(),
@@ -703,40 +840,15 @@ pub fn model_page(
             count_prefix: "n=".into(),
         },
     );
-    let point = |m: &Manifest| {
-        m.evaluation
-            .as_ref()
-            .map(|e| (m.trained_through, e.scores.rps))
-    };
-    let mut series: Vec<Series> = Vec::new();
-    let others: Vec<(NaiveDate, f64)> = versions
-        .iter()
-        .filter(|m| m.version != champion_version)
-        .filter_map(point)
-        .collect();
-    if !others.is_empty() {
-        series.push(Series {
-            name: t.versions.to_string(),
-            points: others,
-            emphasis: false,
-            reference: false,
-        });
-    }
-    if let Some(p) = champion_manifest.and_then(point) {
-        series.push(Series {
-            name: format!("{} ({champion_version})", t.champion),
-            points: vec![p],
-            emphasis: true,
-            reference: false,
-        });
-    }
-    let rps_svg = charts::time_chart(&TimeChart {
-        title: t.rps_over_time.to_string(),
-        y_label: "RPS".into(),
-        series,
-        seasons: Vec::new(),
-        date_format: lang.date_format().into(),
-    });
+    let rps_svg = charts::time_chart(&rps_over_time(
+        data.champion_comparison,
+        data.champion_track,
+        lang,
+    ));
+    let comparison = data
+        .last_comparison
+        .map(|(version, c)| comparison_view(version, c, lang));
+    let last_gate = data.last_gate;
     let lineage = champion_manifest.map(|m| LineageView {
         code_version: m.code_version.clone(),
         run_id: m.run_id.clone(),
@@ -772,6 +884,7 @@ pub fn model_page(
         versions: rows,
         calibration_svg,
         rps_svg,
+        comparison,
         lineage,
         gate,
     }
@@ -1071,4 +1184,151 @@ pub fn runs_fragment(runs: &[RunRecord], lang: Lang) -> Result<String, askama::E
         runs,
     }
     .render()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futbr_models::metrics::Scores;
+    use futbr_models::Candidate;
+    use futbr_pipeline::track_record::RoundScore;
+    use futbr_pipeline::train::ComparedCandidate;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn round(season: i32, round: u16, day: &str, rps: f64) -> RoundScore {
+        RoundScore {
+            season,
+            round,
+            from: d(day),
+            to: d(day),
+            matches: 10,
+            rps,
+            accuracy: 0.5,
+            base_rps: 0.23,
+            base_accuracy: 0.45,
+        }
+    }
+
+    fn scores(rps: f64, accuracy: f64, log_loss: f64, ece: f64) -> Scores {
+        Scores {
+            matches: 380,
+            rps,
+            log_loss,
+            brier: 0.6,
+            accuracy,
+            ece,
+            ece_classwise: 0.03,
+        }
+    }
+
+    fn comparison() -> Comparison {
+        Comparison {
+            from: d("2023-11-01"),
+            to: d("2024-05-05"),
+            matches: 30,
+            trained: Candidate::MarketElo,
+            candidates: vec![
+                ComparedCandidate {
+                    candidate: Candidate::BaseRates,
+                    scores: scores(0.2300, 0.45, 1.06, 0.02),
+                },
+                ComparedCandidate {
+                    candidate: Candidate::Elo,
+                    scores: scores(0.2050, 0.52, 0.99, 0.04),
+                },
+                ComparedCandidate {
+                    candidate: Candidate::MarketElo,
+                    scores: scores(0.2021, 0.50, 0.98, 0.03),
+                },
+            ],
+            // The end of one season and the start of the next.
+            rounds: vec![
+                round(2023, 37, "2023-11-26", 0.21),
+                round(2023, 38, "2023-12-06", 0.19),
+                round(2024, 1, "2024-04-14", 0.22),
+            ],
+        }
+    }
+
+    #[test]
+    fn rps_over_time_has_a_point_per_round_then_the_track_record_and_season_boundaries() {
+        let c = comparison();
+        let track = VersionTrack {
+            version: "v1".into(),
+            candidate: Candidate::MarketElo,
+            trained_through: d("2024-04-14"),
+            serving: true,
+            base_rate: [0.5, 0.25, 0.25],
+            matches: 20,
+            rps: 0.2,
+            accuracy: 0.5,
+            base_rps: 0.23,
+            base_accuracy: 0.45,
+            rounds: vec![
+                round(2024, 2, "2024-04-21", 0.18),
+                round(2024, 3, "2024-04-28", 0.24),
+            ],
+        };
+        let chart = rps_over_time(Some(&c), Some(&track), Lang::Pt);
+        let names: Vec<&str> = chart.series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "campeão: teste retroativo",
+                "campeão: jogos depois do treino",
+                "taxa-base"
+            ]
+        );
+        // One point per round, on the round's date, with its RPS.
+        assert_eq!(
+            chart.series[0].points,
+            vec![
+                (d("2023-11-26"), 0.21),
+                (d("2023-12-06"), 0.19),
+                (d("2024-04-14"), 0.22)
+            ]
+        );
+        assert!(chart.series[0].emphasis && !chart.series[1].emphasis);
+        // After training: only later dates.
+        assert!(chart.series[1]
+            .points
+            .iter()
+            .all(|(day, _)| *day > track.trained_through));
+        assert_eq!(chart.series[1].points.len(), 2);
+        // The base rate spans both, as a reference line.
+        assert!(chart.series[2].reference);
+        assert_eq!(chart.series[2].points.len(), 5);
+        // Season boundaries: where 2023 and 2024 start in the data.
+        assert_eq!(
+            chart.seasons,
+            vec![
+                (d("2023-11-26"), "2023".to_string()),
+                (d("2024-04-14"), "2024".to_string())
+            ]
+        );
+        let svg = charts::time_chart(&chart);
+        assert!(svg.contains("06/12/2023") || svg.contains("/2024"), "pt dates");
+        assert!(svg.contains(">2024</text>"));
+        // No data: an empty, valid chart.
+        let empty = rps_over_time(None, None, Lang::En);
+        assert!(empty.series.is_empty());
+    }
+
+    #[test]
+    fn the_comparison_marks_the_trained_candidate_and_the_best_of_each_column() {
+        let view = comparison_view("v1", &comparison(), Lang::Pt);
+        assert_eq!(view.rows.len(), 3);
+        let row = |name: &str| view.rows.iter().find(|r| r.name == name).unwrap();
+        assert!(row("market-elo").trained && !row("elo").trained);
+        // Lowest RPS, log-loss and ECE; highest accuracy.
+        assert_eq!(row("market-elo").rps, ("0,2021".to_string(), true));
+        assert!(!row("elo").rps.1 && !row("base-rates").rps.1);
+        assert!(row("elo").accuracy.1 && !row("market-elo").accuracy.1);
+        assert!(row("market-elo").log_loss.1);
+        assert!(row("base-rates").ece.1 && !row("elo").ece.1);
+        assert!(view.window.contains("30 jogos"), "{}", view.window);
+    }
 }
