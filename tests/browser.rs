@@ -4,7 +4,9 @@
 //! pick two clubs and submit → the probabilities shown are exactly `/v1/predict`'s; the language
 //! switch (and its cookie); an unknown club's message; admin sign-in (HttpOnly cookie, token never
 //! in the URL), CSV upload of new rounds → a new run appears in the list without a reload, and
-//! Desempenho then scores the old champion on those rounds; no horizontal overflow at 375 px.
+//! Desempenho then scores the old champion on those rounds; no horizontal overflow at 375 px;
+//! then, in a second session with JavaScript off (checked, not assumed), the same flow and the
+//! unknown-club and same-club messages.
 //!
 //! Without Chromium the test skips with a loud message; `FUTBR_REQUIRE_BROWSER=1` (set by
 //! `.ci/run`) turns the skip into a failure. Screenshots go to `target/browser/`; with
@@ -119,6 +121,12 @@ async fn chromedriver() -> (KillOnDrop, String) {
 }
 
 async fn browser(driver: &str, profile: &Path) -> Client {
+    session(driver, profile, true).await
+}
+
+/// A Chromium session; with `javascript` false, the page's scripts are blocked by the browser's
+/// content setting (WebDriver's own commands still work).
+async fn session(driver: &str, profile: &Path, javascript: bool) -> Client {
     let caps = json!({
         "browserName": "chrome",
         "goog:chromeOptions": {
@@ -128,7 +136,10 @@ async fn browser(driver: &str, profile: &Path) -> Client {
                 "--disable-component-update", "--disable-sync", "--no-first-run",
                 "--disable-dev-shm-usage", "--window-size=1280,1000",
                 format!("--user-data-dir={}", profile.display()),
-            ]
+            ],
+            "prefs": {
+                "profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 }
+            }
         }
     });
     let Value::Object(caps) = caps else {
@@ -324,6 +335,11 @@ async fn the_pages_work_in_a_real_browser() {
 
     // Admin: sign in through the form; the token is kept in an HttpOnly cookie, not the URL.
     c.goto(&format!("{base}/pipeline")).await.unwrap();
+    assert_eq!(
+        javascript_markers(&c).await,
+        (true, false),
+        "this session runs the page's script"
+    );
     let runs_before = c
         .find_all(Locator::Css("#runs-table tbody tr"))
         .await
@@ -421,5 +437,152 @@ async fn the_pages_work_in_a_real_browser() {
         .await
         .unwrap();
     shot(&c, "home-375.png").await;
+    c.close().await.unwrap();
+
+    no_javascript_flow(&driver_url, &dir.path().join("profile-nojs"), &base, &http).await;
+}
+
+/// What the pipeline page shows of the browser's scripting: (the script ran — it unhides the
+/// refresh note —, the `<noscript>` fallback was parsed as elements — only when scripting is off).
+async fn javascript_markers(c: &Client) -> (bool, bool) {
+    let note = c
+        .find(Locator::Css("#refresh-note"))
+        .await
+        .unwrap()
+        .attr("hidden")
+        .await
+        .unwrap();
+    let noscript = c
+        .find_all(Locator::Css("noscript meta[http-equiv=refresh]"))
+        .await
+        .unwrap();
+    (note.is_none(), !noscript.is_empty())
+}
+
+async fn type_into(c: &Client, css: &str, text: &str) {
+    let field = c.find(Locator::Css(css)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+async fn submit_question(c: &Client, home: &str, away: &str) {
+    type_into(c, "#home", home).await;
+    type_into(c, "#away", away).await;
+    c.find(Locator::Css("form.pick button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// The main flow with JavaScript off: pick two clubs, submit, read the same probabilities as
+/// `/v1/predict`; the unknown-club message with a suggestion that works as a plain link; the
+/// same-club-twice message.
+async fn no_javascript_flow(driver: &str, profile: &Path, base: &str, http: &reqwest::Client) {
+    let c = session(driver, profile, false).await;
+    c.goto(&format!("{base}/pipeline")).await.unwrap();
+    assert_eq!(
+        javascript_markers(&c).await,
+        (false, true),
+        "JavaScript must really be off in this session"
+    );
+
+    c.goto(&format!("{base}/")).await.unwrap();
+    submit_question(&c, "São Paulo", "corinthians").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#answer"))
+        .await
+        .unwrap();
+    let api: Value = http
+        .get(format!(
+            "{base}/v1/predict?home=S%C3%A3o%20Paulo&away=corinthians"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for key in ["home", "draw", "away"] {
+        let shown: f64 = c
+            .find(Locator::Css(&format!("#p-{key}")))
+            .await
+            .unwrap()
+            .attr("data-p")
+            .await
+            .unwrap()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(
+            shown,
+            api["probabilities"][key].as_f64().unwrap(),
+            "{key}: page (no JavaScript) and API disagree"
+        );
+    }
+    assert_eq!(
+        text(&c, "#model-version").await,
+        api["model"]["version"].as_str().unwrap()
+    );
+    let title = format!(
+        "{} × {}",
+        api["home"]["name"].as_str().unwrap(),
+        api["away"]["name"].as_str().unwrap()
+    );
+    assert!(text(&c, "#answer-title").await.contains(&title));
+    shot(&c, "home-nojs.png").await;
+
+    // An unknown club: the message names it, and a suggestion is a plain link that answers.
+    submit_question(&c, "flamengo", "palmeras").await;
+    let error = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#error"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(error.contains("Clube desconhecido"), "{error}");
+    assert!(error.contains("palmeras"), "{error}");
+    let away = c
+        .find(Locator::Css("#away"))
+        .await
+        .unwrap()
+        .attr("aria-invalid")
+        .await
+        .unwrap();
+    assert_eq!(away.as_deref(), Some("true"), "the wrong field is marked");
+    c.find(Locator::LinkText("Palmeiras"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#answer"))
+        .await
+        .unwrap();
+    assert!(text(&c, "#answer-title")
+        .await
+        .contains("Flamengo × Palmeiras"));
+
+    // The same club twice, typed two ways.
+    submit_question(&c, "Grêmio", "GREMIO").await;
+    let error = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#error"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(error.contains("mesmo clube"), "{error}");
+    assert!(c.find(Locator::Css("#answer")).await.is_err());
+    shot(&c, "home-nojs-same-club.png").await;
     c.close().await.unwrap();
 }

@@ -149,6 +149,17 @@ async fn predictions_by_club_name_and_the_error_contract() {
     let version = ready["version"].as_str().unwrap().to_string();
     let base = &server.base;
 
+    // The home page answering a question stays under its 50 KB budget.
+    let page = client()
+        .get(format!("{base}/?home=flamengo&away=palmeiras"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("id=\"answer\""), "answered");
+    assert!(page.len() < 50 * 1024, "home page: {} bytes", page.len());
+
     // Accent- and case-insensitive names; the answer names its version and the features used.
     let (status, p) = get(
         base,
