@@ -321,6 +321,43 @@ async fn the_pages_work_in_a_real_browser() {
     c.goto(&format!("{base}/?lang=pt")).await.unwrap();
     assert_eq!(text(&c, "h1").await, "Quais são as chances?");
 
+    // Modelo: every candidate compared at the training, the trained one marked; the champion's
+    // RPS per round over its evaluation window (one point per round, not one per version).
+    c.goto(&format!("{base}/modelo")).await.unwrap();
+    let rows = c
+        .find_all(Locator::Css("#candidates tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 8, "all eight candidates");
+    let trained = text(&c, "#candidates tbody tr.champion").await;
+    assert!(trained.contains("(treinado)"), "{trained}");
+    let best = c
+        .find_all(Locator::Css("#candidates td.best strong"))
+        .await
+        .unwrap()
+        .len();
+    assert!(best >= 4, "the best of each column is emphasised: {best}");
+    let points = c
+        .find_all(Locator::Css("#rps-chart svg circle"))
+        .await
+        .unwrap()
+        .len();
+    assert!(points > 30, "about a season of rounds: {points} points");
+    shot(&c, "modelo.png").await;
+    for (css, name) in [
+        ("#candidates", "modelo-candidates.png"),
+        ("#rps-chart", "modelo-rps.png"),
+    ] {
+        let png = c
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .screenshot()
+            .await
+            .unwrap();
+        std::fs::write(screenshots().join(name), png).unwrap();
+    }
+
     // Clear messages for an unknown club and for the same club twice.
     c.goto(&format!("{base}/?home=flamengo&away=flamengp"))
         .await

@@ -56,6 +56,8 @@ pub struct VersionTrack {
     pub base_accuracy: f64,
     /// Per round, chronological.
     pub rounds: Vec<RoundScore>,
+    /// Per stretch of about [`STRETCH_MATCHES`] matches, in date order (the chart's points).
+    pub stretches: Vec<StretchScore>,
 }
 
 /// Outcome frequencies (home, draw, away) of the matches dated up to `through`; uniform when none.
@@ -149,6 +151,82 @@ pub fn score_rounds(
     out
 }
 
+/// Scores of a stretch of consecutive match days (in date order) of one season: the points of an
+/// RPS-over-time curve. Unlike rounds (a postponed match keeps its round number months later),
+/// stretches never overlap, so their dates only move forward.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct StretchScore {
+    pub season: i32,
+    /// First and last match day of the stretch.
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub matches: usize,
+    pub rps: f64,
+    pub accuracy: f64,
+    pub base_rps: f64,
+    pub base_accuracy: f64,
+}
+
+/// Matches per stretch: about one round of a 20-club league.
+pub const STRETCH_MATCHES: usize = 10;
+
+/// Scores predictions (from [`predictions_after`] or a walk-forward, in date order) per stretch:
+/// whole match days are added until the stretch holds at least `size` matches or the season
+/// changes.
+pub fn score_stretches(
+    predictions: &[(usize, Probs)],
+    matches: &[Match],
+    base: &Probs,
+    size: usize,
+) -> Vec<StretchScore> {
+    let mut sorted: Vec<&(usize, Probs)> = predictions.iter().collect();
+    sorted.sort_by_key(|(i, _)| (matches[*i].date, *i));
+    let mut out: Vec<StretchScore> = Vec::new();
+    let mut open: Option<StretchScore> = None;
+    let close = |s: StretchScore| {
+        let n = s.matches as f64;
+        StretchScore {
+            rps: s.rps / n,
+            accuracy: s.accuracy / n,
+            base_rps: s.base_rps / n,
+            base_accuracy: s.base_accuracy / n,
+            ..s
+        }
+    };
+    for (i, p) in sorted {
+        let m = &matches[*i];
+        let o = outcome(m);
+        // A stretch closes at a new day once full, or at a new season.
+        if let Some(s) = open.take() {
+            if s.season != m.season || (s.matches >= size.max(1) && m.date > s.to) {
+                out.push(close(s));
+            } else {
+                open = Some(s);
+            }
+        }
+        let s = open.get_or_insert(StretchScore {
+            season: m.season,
+            from: m.date,
+            to: m.date,
+            matches: 0,
+            rps: 0.0,
+            accuracy: 0.0,
+            base_rps: 0.0,
+            base_accuracy: 0.0,
+        });
+        s.to = m.date;
+        s.matches += 1;
+        s.rps += rps(p, o);
+        s.accuracy += hit(p, o);
+        s.base_rps += rps(base, o);
+        s.base_accuracy += hit(base, o);
+    }
+    if let Some(s) = open {
+        out.push(close(s));
+    }
+    out
+}
+
 /// The whole track of one version over `matches` (the lake's processed matches, chronological).
 pub fn track(
     manifest: &Manifest,
@@ -159,6 +237,7 @@ pub fn track(
     let base = base_rate(matches, artifact.trained_through);
     let predictions = predictions_after(artifact, matches)?;
     let rounds = score_rounds(&predictions, matches, &base);
+    let stretches = score_stretches(&predictions, matches, &base, STRETCH_MATCHES);
     let n: usize = rounds.iter().map(|r| r.matches).sum();
     let weighted = |f: &dyn Fn(&RoundScore) -> f64| {
         if n == 0 {
@@ -179,6 +258,7 @@ pub fn track(
         base_rps: weighted(&|r| r.base_rps),
         base_accuracy: weighted(&|r| r.base_accuracy),
         rounds,
+        stretches,
     })
 }
 
@@ -295,6 +375,32 @@ mod tests {
             score_rounds(&before, &matches, &base),
             score_rounds(&after, &changed, &base)
         );
+    }
+
+    #[test]
+    fn stretches_move_forward_hold_whole_days_and_keep_every_match() {
+        let matches = league();
+        let predictions: Vec<(usize, Probs)> = (0..matches.len())
+            .filter(|i| i % 3 != 0)
+            .map(|i| (i, [0.5, 0.3, 0.2]))
+            .collect();
+        let base = [0.45, 0.3, 0.25];
+        let stretches = score_stretches(&predictions, &matches, &base, STRETCH_MATCHES);
+        let n: usize = stretches.iter().map(|s| s.matches).sum();
+        assert_eq!(n, predictions.len());
+        assert!(stretches.windows(2).all(|w| w[0].to < w[1].from));
+        assert!(stretches.iter().all(|s| s.matches >= 1));
+        // Only a season's last stretch may be short; a day is never split.
+        for w in stretches.windows(2) {
+            assert!(w[0].matches >= STRETCH_MATCHES || w[0].season != w[1].season);
+        }
+        let mean = stretches.iter().map(|s| s.rps * s.matches as f64).sum::<f64>() / n as f64;
+        let direct = predictions
+            .iter()
+            .map(|(i, p)| rps(p, outcome(&matches[*i])))
+            .sum::<f64>()
+            / n as f64;
+        assert!((mean - direct).abs() < 1e-12);
     }
 
     #[test]

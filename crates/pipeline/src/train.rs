@@ -15,7 +15,7 @@ use futbr_models::metrics::Scores;
 use futbr_models::{report, run_backtest, BacktestConfig, Candidate, Hyper, Recipe};
 use serde::{Deserialize, Serialize};
 
-use crate::track_record::{base_rate, score_rounds, RoundScore};
+use crate::track_record::{base_rate, score_stretches, StretchScore, STRETCH_MATCHES};
 use crate::{online, PipelineError};
 
 /// Settings of a training job.
@@ -62,9 +62,9 @@ pub struct Comparison {
     pub trained: Candidate,
     /// Every candidate compared (the trained one included), in [`Candidate::ALL`] order.
     pub candidates: Vec<ComparedCandidate>,
-    /// The trained candidate's walk-forward scores per round of the window, chronological,
-    /// against the base rate of the matches before the window.
-    pub rounds: Vec<RoundScore>,
+    /// The trained candidate's walk-forward scores per stretch of about a round's matches, in
+    /// date order, against the base rate of the matches before the window.
+    pub stretches: Vec<StretchScore>,
 }
 
 /// First date of the evaluation window: the date of the `n`-th most recent match.
@@ -145,7 +145,7 @@ pub fn evaluate_compared(
         matches: evaluation.matches,
         trained: candidate,
         candidates: compared,
-        rounds: score_rounds(&predictions, matches, &base),
+        stretches: score_stretches(&predictions, matches, &base, STRETCH_MATCHES),
     };
     Ok((
         evaluation,

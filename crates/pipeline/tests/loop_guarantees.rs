@@ -133,12 +133,17 @@ async fn the_gate_keeps_a_better_champion_and_says_why_with_both_numbers() {
             assert!((p - q).abs() < 1e-12, "{x:?} vs {y:?}");
         }
         assert_eq!((c.from, c.to, c.matches), (e.from, e.to, e.matches));
-        let n: usize = c.rounds.iter().map(|r| r.matches).sum();
+        let n: usize = c.stretches.iter().map(|r| r.matches).sum();
         assert_eq!(n, e.matches);
-        let mean = c.rounds.iter().map(|r| r.rps * r.matches as f64).sum::<f64>() / n as f64;
+        let mean = c
+            .stretches
+            .iter()
+            .map(|r| r.rps * r.matches as f64)
+            .sum::<f64>()
+            / n as f64;
         assert!((mean - e.scores.rps).abs() < 1e-12, "{mean} vs {}", e.scores.rps);
-        assert!(c.rounds.len() > 30, "about a season of rounds: {}", c.rounds.len());
-        assert!(c.rounds.windows(2).all(|w| w[0].from <= w[1].from));
+        assert!(c.stretches.len() > 30, "about a season: {}", c.stretches.len());
+        assert!(c.stretches.windows(2).all(|w| w[0].to < w[1].from));
     }
     let decision = promote(&lake, Some(&challenger.version), false, 0.0005)
         .await

@@ -9,7 +9,7 @@ use futbr_models::charts::{self, CalibrationLabels, Series, TimeChart};
 use futbr_models::metrics::CalibrationBin;
 use futbr_pipeline::runs::RunRecord;
 use futbr_pipeline::serving::{ClubMatch, FixtureQuery, Prediction, QueryError, ServedModel};
-use futbr_pipeline::track_record::VersionTrack;
+use futbr_pipeline::track_record::{StretchScore, VersionTrack};
 use futbr_pipeline::train::Comparison;
 use serde_json::Value;
 
@@ -674,7 +674,7 @@ pub struct ModelData<'a> {
     pub last_gate: Option<&'a futbr_pipeline::runs::GateDecision>,
     /// The newest version and the candidates compared when it was trained.
     pub last_comparison: Option<(&'a str, &'a Comparison)>,
-    /// The champion's own comparison (its walk-forward rounds).
+    /// The champion's own comparison (its walk-forward stretches).
     pub champion_comparison: Option<&'a Comparison>,
     /// The champion's track record after its training data.
     pub champion_track: Option<&'a VersionTrack>,
@@ -755,17 +755,19 @@ fn comparison_view(version: &str, c: &Comparison, lang: Lang) -> ComparisonView 
     }
 }
 
-/// The "RPS over time" chart: the champion's walk-forward RPS per round over its evaluation
-/// window, then per round on the matches after its training data, with the base rate and
-/// season boundaries.
+/// The "RPS over time" chart: the champion's walk-forward RPS per stretch of about a round's
+/// matches over its evaluation window, then on the matches after its training data, with the
+/// base rate and season boundaries; dates only move forward.
 pub fn rps_over_time(
     comparison: Option<&Comparison>,
     track: Option<&VersionTrack>,
     lang: Lang,
 ) -> TimeChart {
     let t = lang.texts();
-    let window = comparison.map(|c| c.rounds.as_slice()).unwrap_or_default();
-    let after = track.map(|v| v.rounds.as_slice()).unwrap_or_default();
+    let window = comparison
+        .map(|c| c.stretches.as_slice())
+        .unwrap_or_default();
+    let after = track.map(|v| v.stretches.as_slice()).unwrap_or_default();
     let mut series = Vec::new();
     if !window.is_empty() {
         series.push(Series {
@@ -783,8 +785,7 @@ pub fn rps_over_time(
             reference: false,
         });
     }
-    let all: Vec<&futbr_pipeline::track_record::RoundScore> =
-        window.iter().chain(after.iter()).collect();
+    let all: Vec<&StretchScore> = window.iter().chain(after.iter()).collect();
     if !all.is_empty() {
         series.push(Series {
             name: t.base_rate.to_string(),
@@ -975,7 +976,7 @@ pub fn performance_page(
             } else {
                 v.version.clone()
             },
-            points: v.rounds.iter().map(|r| (r.to, r.rps)).collect(),
+            points: v.stretches.iter().map(|r| (r.to, r.rps)).collect(),
             emphasis: v.serving,
             reference: false,
         })
@@ -984,7 +985,7 @@ pub fn performance_page(
     if let Some(v) = scored.iter().find(|v| v.serving).or(scored.last()) {
         series.push(Series {
             name: format!("{} ({})", t.base_rate, v.version),
-            points: v.rounds.iter().map(|r| (r.to, r.base_rps)).collect(),
+            points: v.stretches.iter().map(|r| (r.to, r.base_rps)).collect(),
             emphasis: false,
             reference: true,
         });
@@ -992,7 +993,7 @@ pub fn performance_page(
     let seasons = charts::season_starts(
         scored
             .iter()
-            .flat_map(|v| v.rounds.iter().map(|r| (r.from, r.season)))
+            .flat_map(|v| v.stretches.iter().map(|r| (r.from, r.season)))
             .collect::<std::collections::BTreeSet<_>>(),
     );
     let chart_svg = charts::time_chart(&TimeChart {
@@ -1191,17 +1192,16 @@ mod tests {
     use super::*;
     use futbr_models::metrics::Scores;
     use futbr_models::Candidate;
-    use futbr_pipeline::track_record::RoundScore;
+    use futbr_pipeline::track_record::StretchScore;
     use futbr_pipeline::train::ComparedCandidate;
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
 
-    fn round(season: i32, round: u16, day: &str, rps: f64) -> RoundScore {
-        RoundScore {
+    fn stretch(season: i32, day: &str, rps: f64) -> StretchScore {
+        StretchScore {
             season,
-            round,
             from: d(day),
             to: d(day),
             matches: 10,
@@ -1245,16 +1245,16 @@ mod tests {
                 },
             ],
             // The end of one season and the start of the next.
-            rounds: vec![
-                round(2023, 37, "2023-11-26", 0.21),
-                round(2023, 38, "2023-12-06", 0.19),
-                round(2024, 1, "2024-04-14", 0.22),
+            stretches: vec![
+                stretch(2023, "2023-11-26", 0.21),
+                stretch(2023, "2023-12-06", 0.19),
+                stretch(2024, "2024-04-14", 0.22),
             ],
         }
     }
 
     #[test]
-    fn rps_over_time_has_a_point_per_round_then_the_track_record_and_season_boundaries() {
+    fn rps_over_time_has_a_point_per_stretch_then_the_track_record_and_season_boundaries() {
         let c = comparison();
         let track = VersionTrack {
             version: "v1".into(),
@@ -1267,9 +1267,10 @@ mod tests {
             accuracy: 0.5,
             base_rps: 0.23,
             base_accuracy: 0.45,
-            rounds: vec![
-                round(2024, 2, "2024-04-21", 0.18),
-                round(2024, 3, "2024-04-28", 0.24),
+            rounds: Vec::new(),
+            stretches: vec![
+                stretch(2024, "2024-04-21", 0.18),
+                stretch(2024, "2024-04-28", 0.24),
             ],
         };
         let chart = rps_over_time(Some(&c), Some(&track), Lang::Pt);
@@ -1282,7 +1283,7 @@ mod tests {
                 "taxa-base"
             ]
         );
-        // One point per round, on the round's date, with its RPS.
+        // One point per stretch, at its last day, with its RPS.
         assert_eq!(
             chart.series[0].points,
             vec![
