@@ -317,9 +317,10 @@ pub struct RecipeArgs {
     /// Matches (the most recent) in the evaluation window of the gate.
     #[arg(long, default_value_t = futbr_models::Recipe::DEFAULT_EVAL_MATCHES)]
     pub eval_matches: usize,
-    /// Candidates compared with the trained one on its evaluation window, comma-separated (shown
-    /// on the Modelo page); `none` compares none. Default: all of them.
-    #[arg(long, env = "FUTBR_COMPARE", value_delimiter = ',', default_value = "all")]
+    /// Candidates compared with the trained one on its evaluation window (shown on the Modelo
+    /// page), comma-separated names; `default` is all but the stack (which costs ~4 s more per
+    /// run), `all` all eight, `none` none.
+    #[arg(long, env = "FUTBR_COMPARE", value_delimiter = ',', default_value = "default")]
     pub compare: Vec<String>,
 }
 
@@ -338,6 +339,7 @@ impl RecipeArgs {
         for name in &self.compare {
             match name.trim() {
                 "all" => out.extend(futbr_models::Candidate::ALL),
+                "default" => out.extend_from_slice(futbr_pipeline::train::DEFAULT_COMPARED),
                 "none" | "" => {}
                 other => out.push(other.parse::<futbr_models::Candidate>().map_err(|e| {
                     anyhow::anyhow!("--compare / FUTBR_COMPARE: {e}")

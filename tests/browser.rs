@@ -328,7 +328,11 @@ async fn the_pages_work_in_a_real_browser() {
         .find_all(Locator::Css("#candidates tbody tr"))
         .await
         .unwrap();
-    assert_eq!(rows.len(), 8, "all eight candidates");
+    assert_eq!(
+        rows.len(),
+        futbr_pipeline::train::DEFAULT_COMPARED.len(),
+        "the candidates compared by default"
+    );
     let trained = text(&c, "#candidates tbody tr.champion").await;
     assert!(trained.contains("(treinado)"), "{trained}");
     let best = c

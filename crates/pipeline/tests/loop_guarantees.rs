@@ -111,7 +111,7 @@ async fn the_gate_keeps_a_better_champion_and_says_why_with_both_numbers() {
     assert_eq!((a.from, a.to, a.matches), (b.from, b.to, b.matches));
     assert_eq!(
         a.candidates.iter().map(|c| c.candidate).collect::<Vec<_>>(),
-        Candidate::ALL.to_vec()
+        futbr_pipeline::train::DEFAULT_COMPARED.to_vec()
     );
     assert_eq!(
         (a.trained, b.trained),
