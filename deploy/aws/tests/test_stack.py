@@ -124,8 +124,9 @@ def aws(moto_url):
 
 def template_for_moto(with_api):
     """The template as deployed; with the API on, minus the ApiUrl output, which reads an
-    attribute of the API service (App Runner or ECS Express) that moto does not create (moto fails the whole
-    DescribeStacks on it). deploy.sh's first phase (DeployApi=false) needs no change."""
+    attribute of the API service (App Runner or ECS Express) that moto does not create (moto
+    fails the whole DescribeStacks on it). deploy.sh's first phase (DeployApi=false) needs no
+    change."""
     if not with_api:
         return TEMPLATE.read_text()
     text = TEMPLATE.read_text()
