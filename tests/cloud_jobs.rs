@@ -84,6 +84,49 @@ fn the_state_machine_steps_run_as_separate_processes_for_the_triggering_key() {
 
 /// The S3 lake of the test server (`FUTBR_TEST_S3_URL`, a fresh prefix per test); `None` (the
 /// test says it skipped) when unset, a failure under `FUTBR_REQUIRE_S3` (CI).
+#[test]
+fn a_step_job_takes_turns_with_another_run_through_the_run_lease() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let lake_arg = lake.to_str().unwrap();
+    std::fs::create_dir_all(lake.join("raw")).unwrap();
+    std::fs::copy(
+        shared_data("dados_producao_inicial.csv"),
+        lake.join("raw/dados.csv"),
+    )
+    .unwrap();
+    // Another run (a second execution's step, or a watcher on the same lake) holds the lease
+    // for four seconds and, as if killed, never renews it.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let store = futbr_lake::Lake::open(lake_arg).unwrap();
+    let other = runtime
+        .block_on(store.acquire_lease("other-run", chrono::Duration::seconds(4)))
+        .unwrap()
+        .expect("the lease is free");
+
+    // Told not to wait, the step gives up at once with the lease's exit status, naming the
+    // holder, and writes nothing.
+    let o = futbr(&["process", "--lake", lake_arg, "--lease-wait", "0"]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(stderr(&o).contains("other-run"), "{}", stderr(&o));
+    assert!(!lake.join(futbr_lake::keys::MATCHES).exists());
+
+    // Allowed to wait, it starts once that lease has expired, works under its own (the next
+    // generation) and releases it.
+    let o = futbr(&["process", "--lake", lake_arg, "--lease-wait", "120"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("waiting for it"), "{}", stderr(&o));
+    assert!(lake.join(futbr_lake::keys::MATCHES).exists());
+    match runtime.block_on(store.lease_state()).unwrap() {
+        futbr_lake::LeaseState::Held { record, .. } => {
+            assert_ne!(record.run_id, "other-run");
+            assert_eq!(record.generation, other.generation + 1);
+            assert!(record.released, "{record:?}");
+        }
+        state => panic!("unexpected lease state {state:?}"),
+    }
+}
+
 fn s3_lake(name: &str) -> Option<String> {
     let Ok(bucket) = std::env::var("FUTBR_TEST_S3_URL") else {
         assert!(
