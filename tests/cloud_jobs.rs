@@ -28,19 +28,25 @@ fn champion(lake: &Path) -> Option<String> {
     v["version"].as_str().map(String::from)
 }
 
-#[test]
-fn the_state_machine_steps_run_as_separate_processes_for_the_triggering_key() {
+/// A folder lake whose raw/ holds the production data set under `name`, as an upload leaves it.
+fn folder_lake_holding(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
-    let lake_arg = lake.to_str().unwrap();
-    // Uploaded straight into raw/ (as `aws s3 cp` does), under a name with a space: S3 event
-    // notifications may hand such a key over URL-encoded ("+", "%20").
     std::fs::create_dir_all(lake.join("raw")).unwrap();
     std::fs::copy(
         shared_data("dados_producao_inicial.csv"),
-        lake.join("raw/dados producao.csv"),
+        lake.join("raw").join(name),
     )
     .unwrap();
+    (dir, lake)
+}
+
+#[test]
+fn the_state_machine_steps_run_as_separate_processes_for_the_triggering_key() {
+    // Uploaded straight into raw/ (as `aws s3 cp` does), under a name with a space: S3 event
+    // notifications may hand such a key over URL-encoded ("+", "%20").
+    let (_dir, lake) = folder_lake_holding("dados producao.csv");
+    let lake_arg = lake.to_str().unwrap();
 
     // A key the lake does not hold fails the step before it touches anything.
     for wrong in [
@@ -82,19 +88,10 @@ fn the_state_machine_steps_run_as_separate_processes_for_the_triggering_key() {
     );
 }
 
-/// The S3 lake of the test server (`FUTBR_TEST_S3_URL`, a fresh prefix per test); `None` (the
-/// test says it skipped) when unset, a failure under `FUTBR_REQUIRE_S3` (CI).
 #[test]
 fn a_step_job_takes_turns_with_another_run_through_the_run_lease() {
-    let dir = tempfile::tempdir().unwrap();
-    let lake = dir.path().join("lake");
+    let (_dir, lake) = folder_lake_holding("dados.csv");
     let lake_arg = lake.to_str().unwrap();
-    std::fs::create_dir_all(lake.join("raw")).unwrap();
-    std::fs::copy(
-        shared_data("dados_producao_inicial.csv"),
-        lake.join("raw/dados.csv"),
-    )
-    .unwrap();
     // Another run (a second execution's step, or a watcher on the same lake) holds the lease
     // for four seconds and, as if killed, never renews it.
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -127,6 +124,8 @@ fn a_step_job_takes_turns_with_another_run_through_the_run_lease() {
     }
 }
 
+/// The S3 lake of the test server (`FUTBR_TEST_S3_URL`, a fresh prefix per test); `None` (the
+/// test says it skipped) when unset, a failure under `FUTBR_REQUIRE_S3` (CI).
 fn s3_lake(name: &str) -> Option<String> {
     let Ok(bucket) = std::env::var("FUTBR_TEST_S3_URL") else {
         assert!(
