@@ -21,6 +21,7 @@
 //! # }
 //! ```
 
+mod credentials;
 pub mod keys;
 mod lease;
 mod raw;
@@ -61,6 +62,10 @@ pub enum LakeError {
     NoBucket { url: String, endpoint: String },
     #[error("the store of {url} does not answer: {reason}")]
     Unreachable { url: String, reason: String },
+    #[error("no S3 credentials found (tried AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a web identity token, container and instance credentials): {cause}")]
+    NoCredentials { cause: String },
+    #[error("no space left on the lake's disk while writing {key} (ENOSPC): {reason}")]
+    NoSpace { key: String, reason: String },
     #[error("I/O error on {key}: {reason}")]
     Io { key: String, reason: String },
     #[error("refusing a blind write to {key}: it is a pointer, replaced only by compare-and-swap")]

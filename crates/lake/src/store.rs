@@ -162,27 +162,39 @@ impl Lake {
                 )));
             }
             let timeout = humantime_secs(options.timeout);
-            let store = AmazonS3Builder::from_env()
-                .with_bucket_name(bucket)
-                .with_config(
-                    object_store::aws::AmazonS3ConfigKey::Client(
-                        object_store::ClientConfigKey::Timeout,
-                    ),
-                    &timeout,
-                )
-                .with_config(
-                    object_store::aws::AmazonS3ConfigKey::Client(
-                        object_store::ClientConfigKey::ConnectTimeout,
-                    ),
-                    &timeout,
-                )
-                .with_retry(object_store::RetryConfig {
-                    max_retries: 3,
-                    retry_timeout: options.timeout,
-                    ..Default::default()
-                })
-                .build()
-                .map_err(|e| invalid(format!("{e} ({})", error_chain(&e))))?;
+            let configured = || {
+                AmazonS3Builder::from_env()
+                    .with_bucket_name(bucket)
+                    .with_config(
+                        object_store::aws::AmazonS3ConfigKey::Client(
+                            object_store::ClientConfigKey::Timeout,
+                        ),
+                        &timeout,
+                    )
+                    .with_config(
+                        object_store::aws::AmazonS3ConfigKey::Client(
+                            object_store::ClientConfigKey::ConnectTimeout,
+                        ),
+                        &timeout,
+                    )
+                    .with_retry(object_store::RetryConfig {
+                        max_retries: 3,
+                        retry_timeout: options.timeout,
+                        ..Default::default()
+                    })
+            };
+            let built = |b: AmazonS3Builder| {
+                b.build()
+                    .map_err(|e| invalid(format!("{e} ({})", error_chain(&e))))
+            };
+            // Built twice: once to let object_store choose the credential provider from the
+            // environment (keys, web identity, container, instance metadata), then with that
+            // provider wrapped, so that a failure to find credentials is told apart from any other
+            // store error: one clear line instead of the metadata endpoint's error per attempt.
+            let provider = built(configured())?.credentials().clone();
+            let store = built(configured().with_credentials(Arc::new(
+                crate::credentials::Reporting::new(provider),
+            )))?;
             return Ok(Lake {
                 store: Arc::new(store),
                 root: root_path(parsed.path()),
@@ -244,6 +256,9 @@ impl Lake {
         };
         match first {
             Ok(_) => Ok(()),
+            Err(e) if crate::credentials::no_credentials(&e).is_some() => {
+                Err(Self::store_error("", e))
+            }
             Err(e) if missing_bucket(&e) => Err(LakeError::NoBucket {
                 url: self.url.clone(),
                 endpoint: std::env::var("AWS_ENDPOINT_URL")
@@ -282,7 +297,16 @@ impl Lake {
         }
     }
 
-    fn store_error(key: &str, source: object_store::Error) -> LakeError {
+    pub(crate) fn store_error(key: &str, source: object_store::Error) -> LakeError {
+        if let Some(cause) = crate::credentials::no_credentials(&source) {
+            return LakeError::NoCredentials { cause };
+        }
+        if is_no_space(&source) {
+            return LakeError::NoSpace {
+                key: key.to_string(),
+                reason: error_chain(&source),
+            };
+        }
         match source {
             object_store::Error::NotFound { .. } => LakeError::NotFound {
                 key: key.to_string(),
@@ -611,6 +635,42 @@ pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
+/// Whether the disk is full somewhere in `error`'s chain (ENOSPC, or a quota: EDQUOT).
+pub(crate) fn is_no_space(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if is_io_no_space(io) {
+                return true;
+            }
+        }
+        current = e.source();
+    }
+    false
+}
+
+fn is_io_no_space(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    ) || e.raw_os_error() == Some(rustix::io::Errno::NOSPC.raw_os_error())
+}
+
+/// A file-system error on `key` as a lake error (a full disk is named as such).
+pub(crate) fn io_error(key: &str, e: &std::io::Error) -> LakeError {
+    if is_io_no_space(e) {
+        LakeError::NoSpace {
+            key: key.to_string(),
+            reason: e.to_string(),
+        }
+    } else {
+        LakeError::Io {
+            key: key.to_string(),
+            reason: e.to_string(),
+        }
+    }
+}
+
 fn humantime_secs(d: std::time::Duration) -> String {
     format!("{}ms", d.as_millis().max(1))
 }
@@ -647,10 +707,7 @@ async fn local_swap(
             key: key.to_string(),
             reason: e.to_string(),
         })?
-        .map_err(|e| LakeError::Io {
-            key: key.to_string(),
-            reason: e.to_string(),
-        })
+        .map_err(|e| io_error(key, &e))
 }
 
 /// The folder's compare-and-swap: the new bytes go to a temporary file first (outside the lock),
@@ -675,10 +732,15 @@ fn blocking_local_swap(
         .unwrap_or_default()
         .as_nanos();
     let temp = dir.join(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
-    let mut file = std::fs::File::create(&temp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
+    let written = std::fs::File::create(&temp).and_then(|mut file| {
+        file.write_all(bytes)?;
+        file.sync_all()
+    });
+    if let Err(e) = written {
+        // A full disk must not also leave a partial temporary file behind, run after run.
+        let _ = std::fs::remove_file(&temp);
+        return Err(e);
+    }
     let outcome = (|| {
         let _lock = cas_lock(root)?;
         let current = match std::fs::metadata(&target) {
