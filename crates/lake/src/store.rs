@@ -192,9 +192,10 @@ impl Lake {
             // provider wrapped, so that a failure to find credentials is told apart from any other
             // store error: one clear line instead of the metadata endpoint's error per attempt.
             let provider = built(configured())?.credentials().clone();
-            let store = built(configured().with_credentials(Arc::new(
-                crate::credentials::Reporting::new(provider),
-            )))?;
+            let store = built(
+                configured()
+                    .with_credentials(Arc::new(crate::credentials::Reporting::new(provider))),
+            )?;
             return Ok(Lake {
                 store: Arc::new(store),
                 root: root_path(parsed.path()),
