@@ -721,3 +721,123 @@ fn a_full_disk_fails_the_run_with_its_cause_and_the_next_run_recovers() {
     assert_eq!(code, 0, "doctor: {stdout}{stderr}");
     assert_eq!(leftovers("final"), Vec::<String>::new());
 }
+
+/// Writes an object to the S3-compatible server with a browser-style form upload (`POST` to the
+/// bucket, the key a form field), which takes any key exactly as given: object_store cannot
+/// write keys with control characters or `//`, `.`, `..` segments, and HTTP clients normalise
+/// such paths in a URL. moto does not check signatures, so no signing is needed.
+fn post_object(endpoint: &str, bucket: &str, key: &str, body: &[u8]) {
+    use std::io::{Read, Write};
+    let authority = endpoint
+        .strip_prefix("http://")
+        .expect("the test S3 endpoint is plain HTTP on 127.0.0.1")
+        .trim_end_matches('/');
+    let boundary = "futbr-boundary-7f3a9c";
+    let mut form = Vec::new();
+    form.extend(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\n{key}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"upload.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+        )
+        .bytes(),
+    );
+    form.extend_from_slice(body);
+    form.extend(format!("\r\n--{boundary}--\r\n").bytes());
+    let mut stream = std::net::TcpStream::connect(authority).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let head = format!(
+        "POST /{bucket} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        form.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&form).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer.lines().next().unwrap_or_default();
+    assert!(
+        status.contains(" 204 ") || status.contains(" 200 ") || status.contains(" 201 "),
+        "uploading {key:?}: {answer}"
+    );
+}
+
+/// Keys S3 accepts and object_store cannot parse (a newline, a tab, `//`, `.` and `..`
+/// segments) are reported by name while every valid file of raw/ is processed (today one such key
+/// fails the whole listing page, and with it every run).
+#[test]
+fn keys_object_store_cannot_parse_are_reported_and_the_others_processed_on_s3() {
+    let Some(url) = futbr_testkit::s3_test_url(
+        "keys_object_store_cannot_parse_are_reported_and_the_others_processed_on_s3",
+    ) else {
+        return;
+    };
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL for the test S3");
+    let bucket = url.trim_start_matches("s3://").split('/').next().unwrap();
+    let root = format!(
+        "odd-keys-{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_millis()
+    );
+    let lake = format!("s3://{bucket}/{root}");
+    let prod = std::fs::read(shared_data("dados_producao_inicial.csv")).unwrap();
+    let novas = std::fs::read(shared_data("novas_rodadas_simuladas.csv")).unwrap();
+    // In key order the bad keys come before, between and after the valid ones.
+    let bad = [
+        "raw//x.csv",
+        "raw/./x.csv",
+        "raw/../x.csv",
+        "raw/m\tx.csv",
+        "raw/m\nx.csv",
+        "raw/z\n.csv",
+    ];
+    for key in bad {
+        post_object(&endpoint, bucket, &format!("{root}/{key}"), &novas);
+    }
+    post_object(&endpoint, bucket, &format!("{root}/raw/a-dados.csv"), &prod);
+    post_object(&endpoint, bucket, &format!("{root}/raw/mx.csv"), &novas);
+
+    let o = run(&["pipeline", "run", "--lake", &lake, "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let record: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(record["status"], "succeeded", "{record}");
+    let inputs: Vec<&str> = record["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(inputs, ["raw/a-dados.csv", "raw/mx.csv"], "{record}");
+    // Both valid files were processed: the production history plus the new rounds.
+    let reader = Reader::new(&lake);
+    let report: Value =
+        serde_json::from_slice(&reader.get("processed/report.json").unwrap()).unwrap();
+    let skipped: Vec<String> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_string())
+        .collect();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    for key in bad {
+        let shown = key.escape_debug().to_string();
+        assert!(skipped.contains(&shown), "{shown} not in {skipped:?}");
+        assert!(
+            stderr.contains(&shown),
+            "{shown} not warned about: {stderr}"
+        );
+    }
+    assert_eq!(skipped.len(), bad.len(), "{skipped:?}");
+    let mut files: Vec<&str> = report["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["key"].as_str().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["raw/a-dados.csv", "raw/mx.csv"], "{report}");
+    // The listing commands see the lake too (the first page holds bad keys).
+    let o = run(&["runs", "list", "--lake", &lake]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(&["doctor", "--lake", &lake]);
+    assert!(text(&o).contains("raw/m\\nx.csv"), "{}", text(&o));
+}

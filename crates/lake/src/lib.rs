@@ -32,7 +32,8 @@ pub mod tables;
 pub use lease::{Busy, Lease, LeaseRecord, LeaseState};
 pub use raw::{RawListing, SkippedRaw};
 pub use store::{
-    Expect, Lake, ObjectInfo, OpenOptions, RawAdded, StoreKind, Swapped, DEFAULT_STORE_TIMEOUT,
+    Expect, Lake, ObjectInfo, OpenOptions, RawAdded, StoreKind, Swapped, UnnamableKey,
+    DEFAULT_STORE_TIMEOUT,
 };
 
 /// Errors of the lake, each naming the key (or URL) concerned.

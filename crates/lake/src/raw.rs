@@ -6,7 +6,9 @@
 //! (FIFOs, sockets) are reported instead of read, and every regular file with a UTF-8 name —
 //! accents, emoji, `%`, `#`, spaces, newlines — is listed and read, so one odd name never blocks
 //! the others. Names that are not UTF-8 cannot be keys; they are reported by their escaped name.
-//! On S3 and in memory every key is already a UTF-8 object name and the store lists them all.
+//! On S3 a key object_store cannot parse (a control character, an empty or `.`/`..` segment —
+//! S3 accepts them) is reported by name and skipped while every other key is listed
+//! ([`Lake::list_reporting`]); in memory every key is a valid path.
 
 use std::path::{Path as FsPath, PathBuf};
 
@@ -36,9 +38,16 @@ impl Lake {
     /// Lists `raw/` (see the module documentation for what is skipped and why).
     pub async fn list_raw(&self) -> Result<RawListing, LakeError> {
         let Some(root) = self.local_root().map(FsPath::to_path_buf) else {
+            let (objects, unnamable) = self.list_reporting(keys::RAW).await?;
             return Ok(RawListing {
-                objects: self.list(keys::RAW).await?,
-                skipped: Vec::new(),
+                objects,
+                skipped: unnamable
+                    .into_iter()
+                    .map(|u| SkippedRaw {
+                        name: u.key.escape_debug().to_string(),
+                        reason: u.reason,
+                    })
+                    .collect(),
             });
         };
         tokio::task::spawn_blocking(move || walk_raw(&root))
