@@ -841,3 +841,67 @@ fn keys_object_store_cannot_parse_are_reported_and_the_others_processed_on_s3() 
     let o = run(&["doctor", "--lake", &lake]);
     assert!(text(&o).contains("raw/m\\nx.csv"), "{}", text(&o));
 }
+
+/// The S3 listing around keys object_store cannot parse, over several pages: bad keys first,
+/// inside the first page, at the page boundary and last; every valid key is listed once, every
+/// bad key is reported once, in order.
+#[test]
+fn an_s3_listing_keeps_every_valid_key_across_pages_around_bad_keys() {
+    let Some(url) = futbr_testkit::s3_test_url(
+        "an_s3_listing_keeps_every_valid_key_across_pages_around_bad_keys",
+    ) else {
+        return;
+    };
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL for the test S3");
+    let bucket = url.trim_start_matches("s3://").split('/').next().unwrap();
+    let root = format!(
+        "many-keys-{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_millis()
+    );
+    let lake = Lake::open(&format!("s3://{bucket}/{root}")).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let valid: Vec<String> = (0..1205).map(|i| format!("many/k{i:04}")).collect();
+    runtime.block_on(async {
+        for chunk in valid.chunks(64) {
+            let mut puts = tokio::task::JoinSet::new();
+            for key in chunk {
+                let (lake, key) = (lake.clone(), key.clone());
+                puts.spawn(async move { lake.put(&key, key.clone()).await });
+            }
+            while let Some(done) = puts.join_next().await {
+                done.unwrap().unwrap();
+            }
+        }
+    });
+    let bad = [
+        "many//first",
+        "many/k0000\n",
+        "many/k0500\tx",
+        "many/k0998/../x",
+        "many/k0999/./x",
+        "many/k1204\n",
+    ];
+    for key in bad {
+        post_object(&endpoint, bucket, &format!("{root}/{key}"), b"x");
+    }
+    let (objects, unnamable) = runtime.block_on(lake.list_reporting("many/")).unwrap();
+    let listed: Vec<&str> = objects.iter().map(|o| o.key.as_str()).collect();
+    assert_eq!(listed, valid.iter().map(String::as_str).collect::<Vec<_>>());
+    let reported: Vec<&str> = unnamable.iter().map(|u| u.key.as_str()).collect();
+    assert_eq!(reported, bad);
+    assert!(
+        unnamable[1].reason.contains("control character"),
+        "{:?}",
+        unnamable[1]
+    );
+    assert!(
+        unnamable[0].reason.contains("empty segment"),
+        "{:?}",
+        unnamable[0]
+    );
+}
