@@ -227,7 +227,15 @@ fn a_rollback_holds_across_a_restart_of_watch() {
 
     let before = reader.runs().len();
     let mut watch = futbr()
-        .args(["watch", "--lake", lake_arg, "--interval", "0.2"])
+        .args([
+            "watch",
+            "--lake",
+            lake_arg,
+            "--interval",
+            "0.2",
+            "--lease-seconds",
+            "1",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -250,8 +258,17 @@ fn a_rollback_holds_across_a_restart_of_watch() {
     // Released by the operator: the next run may promote again.
     let o = run(&["models", "release", "--lake", lake_arg]);
     assert!(o.status.success(), "{}", text(&o));
-    let o = run(&["pipeline", "run", "--lake", lake_arg, "--json"]);
-    let record: Value = serde_json::from_slice(&o.stdout).unwrap();
+    // The killed watcher may have been inside its next run: its one-second lease expires first.
+    let o = wait_for(
+        "the killed watcher's lease",
+        Duration::from_secs(30),
+        || {
+            let o = run(&["pipeline", "run", "--lake", lake_arg, "--json"]);
+            (o.status.code() != Some(4)).then_some(o)
+        },
+    );
+    let record: Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
     assert_ne!(record["status"], "pinned", "{record:#}");
 }
 
