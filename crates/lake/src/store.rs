@@ -429,6 +429,16 @@ impl Lake {
                     None => return Err(Self::store_error(shown, e)),
                 },
             };
+            if offset.as_deref() == Some(first_bad.as_str()) {
+                // The store lists the key it was asked to start after: no way forward.
+                return Err(LakeError::Unreachable {
+                    url: self.url.clone(),
+                    reason: format!(
+                        "the listing of {shown} does not move past the key {:?}",
+                        first_bad
+                    ),
+                });
+            }
             // The first `good` keys of this page parse and key number `good` does not.
             let (mut good, mut bad, mut bad_key) = (0usize, PAGE, first_bad);
             let mut kept = Vec::new();
