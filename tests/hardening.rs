@@ -1,7 +1,9 @@
 //! The loop under faults, with the real binary (issue 9): a run paused past its lease (SIGSTOP)
 //! writes nothing when it wakes, on a folder and on the S3-compatible server; a rollback survives
 //! a restart of `watch`; the registry heals with `models promote` and `doctor`; the edges of the
-//! command line (closed pipe, missing lake, held lease, a store that never answers).
+//! command line (closed pipe, missing lake, held lease, a store that never answers, S3 without
+//! credentials); a full disk (a tmpfs in a user + mount namespace); S3 keys object_store cannot
+//! parse.
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
