@@ -231,8 +231,31 @@ pub async fn run_pipeline(
             saved = short.save(&fenced).await;
         }
     }
-    lake.release_lease(&lease).await?;
-    saved?;
+    let released = lake.release_lease(&lease).await;
+    match saved {
+        Ok(()) => {}
+        Err(e @ LakeError::Fenced { .. }) => return Err(e.into()),
+        Err(e) => {
+            // Not even a short record fits (a full disk): the stored record may still say
+            // `running`. The lease was released or expires on its own, and a run that does not
+            // hold the lease is shown abandoned (`runs::list_runs`), so it is not running forever.
+            let saving = e.to_string();
+            let cause = if record.message == saving || record.message.is_empty() {
+                saving
+            } else {
+                format!("{} (saving its record: {saving})", record.message)
+            };
+            return Err(PipelineError::RecordNotSaved {
+                run_id,
+                status: format!("{:?}", record.status).to_lowercase(),
+                cause,
+            });
+        }
+    }
+    if let Err(e) = released {
+        // The record is saved; the lease expires on its own within its period.
+        tracing::warn!(run = %run_id, "cannot release the run lease (it expires on its own): {e}");
+    }
     Ok(record)
 }
 
