@@ -330,7 +330,11 @@ where
     let heartbeat = renew_while_working(lake, &held, lease.ttl);
     let outcome = step(lake.fenced(&held)).await;
     heartbeat.abort();
-    lake.release_lease(&held).await?;
+    // The step's own outcome comes first: a lease that cannot be released (a full disk, a lost
+    // store) expires on its own.
+    if let Err(e) = lake.release_lease(&held).await {
+        tracing::warn!(run = %held.run_id, "cannot release the run lease (it expires on its own): {e}");
+    }
     outcome
 }
 
