@@ -14,7 +14,8 @@ cargo build --release --locked -p futbr-server --example bare >/dev/null
 bin=target/release/futbr
 bare=target/release/examples/bare
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'mapfile -t servers < <(jobs -p)
+kill "${servers[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
 RUST_LOG=warn $bin pipeline run --lake "$work/lake" \
   --bootstrap ../shared/data/campeonato-brasileiro-full.csv >/dev/null
 
@@ -51,7 +52,8 @@ for n in serve-POST-predict serve-GET-v1-predict; do
   f="$work/$n.rps"
   python3 -c "print(f'{\"$n\":<28} {float(open(\"$f\").read())/$bare_rps*100:5.1f}% of the bare handler (mean of its two runs)')"
 done
-kill $(jobs -p) 2>/dev/null || true
+mapfile -t servers < <(jobs -p)
+kill "${servers[@]}" 2>/dev/null || true
 wait 2>/dev/null || true
 
 # Start → /ready with a champion in the lake.

@@ -102,6 +102,8 @@ pub enum Command {
         bootstrap: BootstrapArgs,
         #[command(flatten)]
         trigger: TriggerArgs,
+        #[command(flatten)]
+        lease: StepLeaseArgs,
         /// Print the processing report as JSON.
         #[arg(long)]
         json: bool,
@@ -114,6 +116,8 @@ pub enum Command {
         recipe: RecipeArgs,
         #[command(flatten)]
         trigger: TriggerArgs,
+        #[command(flatten)]
+        lease: StepLeaseArgs,
     },
     /// Gate a version (default: the newest) against the champion and promote it if it passes.
     Promote {
@@ -129,6 +133,8 @@ pub enum Command {
         tolerance: f64,
         #[command(flatten)]
         trigger: TriggerArgs,
+        #[command(flatten)]
+        lease: StepLeaseArgs,
     },
     /// Run the whole loop once: bootstrap, process, train, gate, promote; writes runs/<id>.json.
     Pipeline {
@@ -456,6 +462,31 @@ pub struct TriggerArgs {
     /// URL-encode it); logged, and the job fails unless the lake holds it.
     #[arg(long = "trigger-key", env = "FUTBR_TRIGGER_KEY")]
     pub key: Option<String>,
+}
+
+/// How a step job (process, train, promote) takes turns with other runs on the lake: it holds
+/// the run lease while it works, and waits for it while another run holds it.
+#[derive(Debug, Args)]
+pub struct StepLeaseArgs {
+    /// Seconds to wait for another run's lease before giving up (exit status 4).
+    #[arg(long = "lease-wait", env = "FUTBR_LEASE_WAIT", default_value_t = 900)]
+    pub wait_seconds: u64,
+    /// Seconds the run lease lasts unless renewed (a killed step blocks others this long).
+    #[arg(
+        long = "lease-seconds",
+        env = "FUTBR_LEASE_SECONDS",
+        default_value_t = 30
+    )]
+    pub lease_seconds: u64,
+}
+
+impl StepLeaseArgs {
+    pub fn step_lease(&self) -> futbr_pipeline::orchestrate::StepLease {
+        futbr_pipeline::orchestrate::StepLease {
+            ttl: std::time::Duration::from_secs(self.lease_seconds.max(1)),
+            wait: std::time::Duration::from_secs(self.wait_seconds),
+        }
+    }
 }
 
 /// Where an empty lake gets its first data.

@@ -6,11 +6,12 @@ use anyhow::{Context, Result};
 use bytes::Bytes;
 use futbr_domain::validate::{validate_csv, FileReport, Severity, ValidateOptions};
 use futbr_lake::Lake;
+use futbr_pipeline::orchestrate::under_lease;
 use futbr_pipeline::{BootstrapSource, ProcessOptions};
 
 use crate::cli::{
     BootstrapArgs, Cli, Command, FeedArgs, FixtureArgs, LakeArgs, ModelsCommand, PipelineCommand,
-    RecipeArgs, RunsCommand, TriggerArgs, WatchArgs,
+    RecipeArgs, RunsCommand, StepLeaseArgs, TriggerArgs, WatchArgs,
 };
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -27,8 +28,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             lake,
             bootstrap,
             trigger,
+            lease,
             json,
-        } => runtime()?.block_on(process(lake, bootstrap, trigger, json)),
+        } => runtime()?.block_on(process(lake, bootstrap, trigger, lease, json)),
         Command::Features { lake, fixture } => runtime()?.block_on(features(lake, fixture)),
         Command::Backtest {
             data,
@@ -52,14 +54,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             lake,
             recipe,
             trigger,
-        } => runtime()?.block_on(train(lake, recipe, trigger)),
+            lease,
+        } => runtime()?.block_on(train(lake, recipe, trigger, lease)),
         Command::Promote {
             lake,
             version,
             force,
             tolerance,
             trigger,
-        } => runtime()?.block_on(promote(lake, version, force, tolerance, trigger)),
+            lease,
+        } => runtime()?.block_on(promote(lake, version, force, tolerance, trigger, lease)),
         Command::Pipeline {
             command:
                 PipelineCommand::Run {
@@ -352,6 +356,7 @@ async fn process(
     lake: LakeArgs,
     bootstrap: BootstrapArgs,
     trigger: TriggerArgs,
+    lease: StepLeaseArgs,
     json: bool,
 ) -> Result<ExitCode> {
     let lake = open_reachable(&lake, false).await?;
@@ -369,7 +374,11 @@ async fn process(
         validate: ValidateOptions::default(),
     };
     // ValidateOptions::default() has no club table: process loads the lake's.
-    let report = futbr_pipeline::process(&lake, &options).await?;
+    let run_id = options.run_id.clone();
+    let report = under_lease(&lake, &run_id, lease.step_lease(), |fenced| async move {
+        futbr_pipeline::process(&fenced, &options).await
+    })
+    .await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -673,7 +682,12 @@ fn pipeline_options(
     })
 }
 
-async fn train(lake: LakeArgs, recipe: RecipeArgs, trigger: TriggerArgs) -> Result<ExitCode> {
+async fn train(
+    lake: LakeArgs,
+    recipe: RecipeArgs,
+    trigger: TriggerArgs,
+    lease: StepLeaseArgs,
+) -> Result<ExitCode> {
     let lake = open_reachable(&lake, false).await?;
     check_trigger(&lake, &trigger).await?;
     let options = futbr_pipeline::train::TrainOptions {
@@ -681,7 +695,11 @@ async fn train(lake: LakeArgs, recipe: RecipeArgs, trigger: TriggerArgs) -> Resu
         recipe: recipe.recipe(),
         compare: recipe.compared()?,
     };
-    let manifest = futbr_pipeline::train::train(&lake, &options).await?;
+    let run_id = options.run_id.clone();
+    let manifest = under_lease(&lake, &run_id, lease.step_lease(), |fenced| async move {
+        futbr_pipeline::train::train(&fenced, &options).await
+    })
+    .await?;
     println!(
         "trained {} ({} on {} matches through {})",
         manifest.version, manifest.candidate, manifest.matches, manifest.trained_through
@@ -719,11 +737,15 @@ async fn promote(
     force: bool,
     tolerance: f64,
     trigger: TriggerArgs,
+    lease: StepLeaseArgs,
 ) -> Result<ExitCode> {
     let lake = open_reachable(&lake, false).await?;
     check_trigger(&lake, &trigger).await?;
-    let decision =
-        futbr_pipeline::promote::promote(&lake, version.as_deref(), force, tolerance).await?;
+    let run_id = futbr_pipeline::new_run_id();
+    let decision = under_lease(&lake, &run_id, lease.step_lease(), |fenced| async move {
+        futbr_pipeline::promote::promote(&fenced, version.as_deref(), force, tolerance).await
+    })
+    .await?;
     print_decision(&decision);
     Ok(ExitCode::SUCCESS)
 }

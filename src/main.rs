@@ -15,6 +15,7 @@ fn exit_code(error: &anyhow::Error) -> u8 {
     for cause in error.chain() {
         let lake = match cause.downcast_ref::<PipelineError>() {
             Some(PipelineError::Busy { .. }) => return 4,
+            Some(PipelineError::RecordNotSaved { .. }) => return 5,
             Some(PipelineError::Lake(e)) => Some(e),
             _ => cause.downcast_ref::<LakeError>(),
         };
@@ -24,6 +25,8 @@ fn exit_code(error: &anyhow::Error) -> u8 {
                 LakeError::Store { .. }
                 | LakeError::Unreachable { .. }
                 | LakeError::NoBucket { .. }
+                | LakeError::NoCredentials { .. }
+                | LakeError::NoSpace { .. }
                 | LakeError::Io { .. },
             ) => return 5,
             _ => {}

@@ -28,19 +28,25 @@ fn champion(lake: &Path) -> Option<String> {
     v["version"].as_str().map(String::from)
 }
 
-#[test]
-fn the_state_machine_steps_run_as_separate_processes_for_the_triggering_key() {
+/// A folder lake whose raw/ holds the production data set under `name`, as an upload leaves it.
+fn folder_lake_holding(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
-    let lake_arg = lake.to_str().unwrap();
-    // Uploaded straight into raw/ (as `aws s3 cp` does), under a name with a space: S3 event
-    // notifications may hand such a key over URL-encoded ("+", "%20").
     std::fs::create_dir_all(lake.join("raw")).unwrap();
     std::fs::copy(
         shared_data("dados_producao_inicial.csv"),
-        lake.join("raw/dados producao.csv"),
+        lake.join("raw").join(name),
     )
     .unwrap();
+    (dir, lake)
+}
+
+#[test]
+fn the_state_machine_steps_run_as_separate_processes_for_the_triggering_key() {
+    // Uploaded straight into raw/ (as `aws s3 cp` does), under a name with a space: S3 event
+    // notifications may hand such a key over URL-encoded ("+", "%20").
+    let (_dir, lake) = folder_lake_holding("dados producao.csv");
+    let lake_arg = lake.to_str().unwrap();
 
     // A key the lake does not hold fails the step before it touches anything.
     for wrong in [
@@ -80,6 +86,42 @@ fn the_state_machine_steps_run_as_separate_processes_for_the_triggering_key() {
         champion(&lake).is_some(),
         "the promote step published a champion"
     );
+}
+
+#[test]
+fn a_step_job_takes_turns_with_another_run_through_the_run_lease() {
+    let (_dir, lake) = folder_lake_holding("dados.csv");
+    let lake_arg = lake.to_str().unwrap();
+    // Another run (a second execution's step, or a watcher on the same lake) holds the lease
+    // for four seconds and, as if killed, never renews it.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let store = futbr_lake::Lake::open(lake_arg).unwrap();
+    let other = runtime
+        .block_on(store.acquire_lease("other-run", chrono::Duration::seconds(4)))
+        .unwrap()
+        .expect("the lease is free");
+
+    // Told not to wait, the step gives up at once with the lease's exit status, naming the
+    // holder, and writes nothing.
+    let o = futbr(&["process", "--lake", lake_arg, "--lease-wait", "0"]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(stderr(&o).contains("other-run"), "{}", stderr(&o));
+    assert!(!lake.join(futbr_lake::keys::MATCHES).exists());
+
+    // Allowed to wait, it starts once that lease has expired, works under its own (the next
+    // generation) and releases it.
+    let o = futbr(&["process", "--lake", lake_arg, "--lease-wait", "120"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("waiting for it"), "{}", stderr(&o));
+    assert!(lake.join(futbr_lake::keys::MATCHES).exists());
+    match runtime.block_on(store.lease_state()).unwrap() {
+        futbr_lake::LeaseState::Held { record, .. } => {
+            assert_ne!(record.run_id, "other-run");
+            assert_eq!(record.generation, other.generation + 1);
+            assert!(record.released, "{record:?}");
+        }
+        state => panic!("unexpected lease state {state:?}"),
+    }
 }
 
 /// The S3 lake of the test server (`FUTBR_TEST_S3_URL`, a fresh prefix per test); `None` (the

@@ -30,7 +30,7 @@ echo "== hadolint"
 hadolint Dockerfile
 
 echo "== shellcheck"
-shellcheck deploy.sh teardown.sh check.sh ../../.ci/run ../../.ci/check-layers
+shellcheck deploy.sh teardown.sh check.sh ../../.ci/run ../../.ci/check-layers ../../scripts/*.sh
 
 echo "== stack rehearsal in moto's CloudFormation"
 python3 -m pytest -q -p no:cacheprovider tests/

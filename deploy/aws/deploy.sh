@@ -4,7 +4,8 @@
 #   2. build the image and push it to the stack's repository,
 #   3. upload the bootstrap data to raw/ (the EventBridge rule starts the loop) and wait for that
 #      first run, so a champion exists,
-#   4. turn the App Runner API on (it only goes live once /ready passes) and print its URL.
+#   4. turn the API on (ECS Express Mode by default, App Runner on request; it only takes traffic
+#      once /ready passes) and print its URL.
 # Run again after a code change: it pushes a new image and updates the stack; the API keeps serving
 # the champion in the lake, so there is nothing to retrain.
 set -euo pipefail
@@ -16,7 +17,10 @@ Usage: deploy/aws/deploy.sh [options]
   --region REGION     AWS region [AWS_REGION, else the CLI's configured region]
   --bootstrap FILE    match CSV to start the lake with [the pinned public data set, SHA-256 checked]
   --admin-uploads     give the API an admin token and the right to add files under raw/
-  --no-api            deploy the loop only (no App Runner service; see docs/aws.md)
+  --api-runtime R     where the API runs: ecs-express (ECS Express Mode) or app-runner (for
+                      accounts that already use App Runner, closed to new customers)
+                      [the existing stack's; ecs-express for a new stack]
+  --no-api            deploy the loop only (no API service; see docs/aws.md)
   --tag TAG           image tag [git commit + UTC time]
   -h, --help          this help
 USAGE
@@ -27,6 +31,7 @@ region=${AWS_REGION:-}
 bootstrap=
 admin=false
 api=true
+runtime=
 tag=
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -34,12 +39,18 @@ while [ $# -gt 0 ]; do
     --region) region=${2:?--region needs a value}; shift 2 ;;
     --bootstrap) bootstrap=${2:?--bootstrap needs a file}; shift 2 ;;
     --admin-uploads) admin=true; shift ;;
+    --api-runtime) runtime=${2:?--api-runtime needs ecs-express or app-runner}; shift 2 ;;
     --no-api) api=false; shift ;;
     --tag) tag=${2:?--tag needs a value}; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "deploy.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
 done
+
+case "$runtime" in
+  "" | ecs-express | app-runner) ;;
+  *) echo "deploy.sh: --api-runtime must be ecs-express or app-runner, not $runtime" >&2; exit 2 ;;
+esac
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here="$root/deploy/aws"
@@ -71,7 +82,8 @@ deploy_stack() { # $1: DeployApi
     --capabilities CAPABILITY_NAMED_IAM \
     --no-fail-on-empty-changeset \
     --parameter-overrides \
-      "ProjectName=$project" "ImageUri=$image" "DeployApi=$1" "EnableAdminUploads=$admin"
+      "ProjectName=$project" "ImageUri=$image" "DeployApi=$1" "EnableAdminUploads=$admin" \
+      "ApiRuntime=$runtime"
 }
 
 push_image() {
@@ -80,6 +92,18 @@ push_image() {
   aws ecr get-login-password | docker login --username AWS --password-stdin "$registry"
   docker push "$image"
 }
+
+if [ -z "$runtime" ]; then
+  # A redeploy keeps the runtime the stack has (a stack from before the choice existed ran App
+  # Runner); switching is explicit, since it gives the API a new URL.
+  if aws cloudformation describe-stacks --stack-name "$stack" >/dev/null 2>&1; then
+    runtime=$(aws cloudformation describe-stacks --stack-name "$stack" \
+      --query "Stacks[0].Parameters[?ParameterKey=='ApiRuntime'].ParameterValue" --output text)
+    case "$runtime" in ecs-express | app-runner) ;; *) runtime=app-runner ;; esac
+  else
+    runtime=ecs-express
+  fi
+fi
 
 first_deploy=false
 if ! aws cloudformation describe-stacks --stack-name "$stack" >/dev/null 2>&1; then
@@ -144,9 +168,14 @@ elif [ "$first_deploy" = true ]; then
   echo "==> raw/ already holds data; not uploading the bootstrap file"
 fi
 
-echo "==> deploying the stack with the API=$api"
+echo "==> deploying the stack with the API=$api ($runtime)"
 deploy_stack "$api"
 url=$(output ApiUrl)
+# App Runner's URL is given with its scheme; ECS Express's endpoint may come as a bare host name.
+case "$url" in
+  https://* | "not deployed"*) ;;
+  *) url="https://$url" ;;
+esac
 echo
 echo "Lake:          s3://$bucket"
 echo "State machine: $state_machine"

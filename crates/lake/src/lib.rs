@@ -21,6 +21,7 @@
 //! # }
 //! ```
 
+mod credentials;
 pub mod keys;
 mod lease;
 mod raw;
@@ -31,7 +32,8 @@ pub mod tables;
 pub use lease::{Busy, Lease, LeaseRecord, LeaseState};
 pub use raw::{RawListing, SkippedRaw};
 pub use store::{
-    Expect, Lake, ObjectInfo, OpenOptions, RawAdded, StoreKind, Swapped, DEFAULT_STORE_TIMEOUT,
+    Expect, Lake, ObjectInfo, OpenOptions, RawAdded, StoreKind, Swapped, UnnamableKey,
+    DEFAULT_STORE_TIMEOUT,
 };
 
 /// Errors of the lake, each naming the key (or URL) concerned.
@@ -61,6 +63,10 @@ pub enum LakeError {
     NoBucket { url: String, endpoint: String },
     #[error("the store of {url} does not answer: {reason}")]
     Unreachable { url: String, reason: String },
+    #[error("no S3 credentials found (tried AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a web identity token, container and instance credentials): {cause}")]
+    NoCredentials { cause: String },
+    #[error("no space left on the lake's disk while writing {key} (ENOSPC): {reason}")]
+    NoSpace { key: String, reason: String },
     #[error("I/O error on {key}: {reason}")]
     Io { key: String, reason: String },
     #[error("refusing a blind write to {key}: it is a pointer, replaced only by compare-and-swap")]

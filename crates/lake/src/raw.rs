@@ -6,7 +6,12 @@
 //! (FIFOs, sockets) are reported instead of read, and every regular file with a UTF-8 name —
 //! accents, emoji, `%`, `#`, spaces, newlines — is listed and read, so one odd name never blocks
 //! the others. Names that are not UTF-8 cannot be keys; they are reported by their escaped name.
-//! On S3 and in memory every key is already a UTF-8 object name and the store lists them all.
+//! A name ending in `#` and digits is how object_store's local store names a file while writing
+//! it (`raw/x.csv#1` until it becomes `raw/x.csv`): such a file may be half written, so it is
+//! reported and never read (a user's file named like that is reported too, never ignored).
+//! On S3 a key object_store cannot parse (a control character, an empty or `.`/`..` segment —
+//! S3 accepts them) is reported by name and skipped while every other key is listed
+//! ([`Lake::list_reporting`]); in memory every key is a valid path.
 
 use std::path::{Path as FsPath, PathBuf};
 
@@ -36,9 +41,16 @@ impl Lake {
     /// Lists `raw/` (see the module documentation for what is skipped and why).
     pub async fn list_raw(&self) -> Result<RawListing, LakeError> {
         let Some(root) = self.local_root().map(FsPath::to_path_buf) else {
+            let (objects, unnamable) = self.list_reporting(keys::RAW).await?;
             return Ok(RawListing {
-                objects: self.list(keys::RAW).await?,
-                skipped: Vec::new(),
+                objects,
+                skipped: unnamable
+                    .into_iter()
+                    .map(|u| SkippedRaw {
+                        name: u.key.escape_debug().to_string(),
+                        reason: u.reason,
+                    })
+                    .collect(),
             });
         };
         tokio::task::spawn_blocking(move || walk_raw(&root))
@@ -103,6 +115,18 @@ pub(crate) fn local_etag(metadata: &std::fs::Metadata) -> String {
     format!("\"{:x}-{:x}-{:x}\"", metadata.ino(), mtime, metadata.len())
 }
 
+/// Why a `NAME#<digits>` file is not read.
+const STAGING_REASON: &str = "its name ends in '#' and digits, as object_store names a file while it writes it (`x.csv#1` becomes `x.csv` when complete), so it is never read as an input; if it is a file of yours, rename it";
+
+/// Whether a file name is one object_store's local store gives a file it is still writing: the
+/// final name plus `#` and a number. Such a file may be half written, so it is never read; a
+/// user's file named like that is reported, never silently ignored.
+pub(crate) fn is_staging_name(name: &str) -> bool {
+    name.rsplit_once('#').is_some_and(|(stem, suffix)| {
+        !stem.is_empty() && !suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
 fn walk_raw(root: &FsPath) -> Result<RawListing, LakeError> {
     let mut listing = RawListing::default();
     let mut pending: Vec<(PathBuf, String)> = vec![(root.join("raw"), keys::RAW.to_string())];
@@ -165,6 +189,11 @@ fn walk_raw(root: &FsPath) -> Result<RawListing, LakeError> {
                     name: shown,
                     reason: "not a regular file (a FIFO, socket or device)".into(),
                 });
+            } else if is_staging_name(name) {
+                listing.skipped.push(SkippedRaw {
+                    name: shown,
+                    reason: STAGING_REASON.into(),
+                });
             } else {
                 let last_modified: DateTime<Utc> = metadata
                     .modified()
@@ -182,4 +211,27 @@ fn walk_raw(root: &FsPath) -> Result<RawListing, LakeError> {
     listing.objects.sort_by(|a, b| a.key.cmp(&b.key));
     listing.skipped.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(listing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_staging_name;
+
+    #[test]
+    fn staging_names_are_the_final_name_plus_hash_and_digits() {
+        for staging in ["x.csv#1", "x.csv#12", "a#b.csv#3", "é.csv#7"] {
+            assert!(is_staging_name(staging), "{staging}");
+        }
+        for name in [
+            "x.csv",
+            "x#1.csv",
+            "#1",
+            "x.csv#",
+            "x.csv#1a",
+            "100%#.csv",
+            "a#b",
+        ] {
+            assert!(!is_staging_name(name), "{name}");
+        }
+    }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
-use object_store::aws::AmazonS3Builder;
+use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
@@ -47,6 +47,18 @@ pub struct Lake {
     local_root: Option<std::path::PathBuf>,
     /// When set, every write first checks that this lease still holds (see [`Lake::fenced`]).
     fence: Option<Arc<Fence>>,
+    /// The same store when it is S3, for listings that survive keys object_store cannot parse.
+    s3: Option<Arc<AmazonS3>>,
+}
+
+/// A key the store holds but object_store cannot name (S3 accepts keys with control characters,
+/// empty segments `a//b` and `.`/`..` segments; object_store's paths refuse them). Listings skip
+/// it and report it instead of failing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnnamableKey {
+    /// The key relative to the lake root, exactly as stored.
+    pub key: String,
+    pub reason: String,
 }
 
 /// The lease a fenced lake writes under: its run and generation (the fencing token).
@@ -126,6 +138,7 @@ impl Lake {
                 kind: StoreKind::Memory,
                 local_root: None,
                 fence: None,
+                s3: None,
             });
         }
         if url.starts_with("s3://") || url.starts_with("s3a://") {
@@ -162,34 +175,48 @@ impl Lake {
                 )));
             }
             let timeout = humantime_secs(options.timeout);
-            let store = AmazonS3Builder::from_env()
-                .with_bucket_name(bucket)
-                .with_config(
-                    object_store::aws::AmazonS3ConfigKey::Client(
-                        object_store::ClientConfigKey::Timeout,
-                    ),
-                    &timeout,
-                )
-                .with_config(
-                    object_store::aws::AmazonS3ConfigKey::Client(
-                        object_store::ClientConfigKey::ConnectTimeout,
-                    ),
-                    &timeout,
-                )
-                .with_retry(object_store::RetryConfig {
-                    max_retries: 3,
-                    retry_timeout: options.timeout,
-                    ..Default::default()
-                })
-                .build()
-                .map_err(|e| invalid(format!("{e} ({})", error_chain(&e))))?;
+            let configured = || {
+                AmazonS3Builder::from_env()
+                    .with_bucket_name(bucket)
+                    .with_config(
+                        object_store::aws::AmazonS3ConfigKey::Client(
+                            object_store::ClientConfigKey::Timeout,
+                        ),
+                        &timeout,
+                    )
+                    .with_config(
+                        object_store::aws::AmazonS3ConfigKey::Client(
+                            object_store::ClientConfigKey::ConnectTimeout,
+                        ),
+                        &timeout,
+                    )
+                    .with_retry(object_store::RetryConfig {
+                        max_retries: 3,
+                        retry_timeout: options.timeout,
+                        ..Default::default()
+                    })
+            };
+            let built = |b: AmazonS3Builder| {
+                b.build()
+                    .map_err(|e| invalid(format!("{e} ({})", error_chain(&e))))
+            };
+            // Built twice: once to let object_store choose the credential provider from the
+            // environment (keys, web identity, container, instance metadata), then with that
+            // provider wrapped, so that a failure to find credentials is told apart from any other
+            // store error: one clear line instead of the metadata endpoint's error per attempt.
+            let provider = built(configured())?.credentials().clone();
+            let store = Arc::new(built(
+                configured()
+                    .with_credentials(Arc::new(crate::credentials::Reporting::new(provider))),
+            )?);
             return Ok(Lake {
-                store: Arc::new(store),
+                store: store.clone(),
                 root: root_path(parsed.path()),
                 url: url.to_string(),
                 kind: StoreKind::S3,
                 local_root: None,
                 fence: None,
+                s3: Some(store),
             });
         }
         let local = if let Some(rest) = url.strip_prefix("file://") {
@@ -218,6 +245,7 @@ impl Lake {
             kind: StoreKind::Local,
             local_root: Some(local),
             fence: None,
+            s3: None,
         })
     }
 
@@ -243,7 +271,11 @@ impl Lake {
                 || error_chain(e).contains("NoSuchBucket")
         };
         match first {
-            Ok(_) => Ok(()),
+            // The store answered; a key object_store cannot parse is reported by the listings.
+            Ok(_) | Err(object_store::Error::InvalidPath { .. }) => Ok(()),
+            Err(e) if crate::credentials::no_credentials(&e).is_some() => {
+                Err(Self::store_error("", e))
+            }
             Err(e) if missing_bucket(&e) => Err(LakeError::NoBucket {
                 url: self.url.clone(),
                 endpoint: std::env::var("AWS_ENDPOINT_URL")
@@ -282,7 +314,16 @@ impl Lake {
         }
     }
 
-    fn store_error(key: &str, source: object_store::Error) -> LakeError {
+    pub(crate) fn store_error(key: &str, source: object_store::Error) -> LakeError {
+        if let Some(cause) = crate::credentials::no_credentials(&source) {
+            return LakeError::NoCredentials { cause };
+        }
+        if is_no_space(&source) {
+            return LakeError::NoSpace {
+                key: key.to_string(),
+                reason: error_chain(&source),
+            };
+        }
         match source {
             object_store::Error::NotFound { .. } => LakeError::NotFound {
                 key: key.to_string(),
@@ -294,8 +335,23 @@ impl Lake {
         }
     }
 
-    /// Every object whose key starts with `prefix` (a folder such as `raw/`), sorted by key.
+    /// Every object whose key starts with `prefix` (a folder such as `raw/`), sorted by key. Keys
+    /// object_store cannot name (S3 only, see [`UnnamableKey`]) are skipped with a warning;
+    /// [`Lake::list_reporting`] returns them.
     pub async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, LakeError> {
+        let (objects, unnamable) = self.list_reporting(prefix).await?;
+        for u in unnamable {
+            tracing::warn!(key = %u.key.escape_debug(), "object skipped in a listing: {}", u.reason);
+        }
+        Ok(objects)
+    }
+
+    /// [`Lake::list`], also returning the keys that were skipped because object_store cannot
+    /// name them.
+    pub async fn list_reporting(
+        &self,
+        prefix: &str,
+    ) -> Result<(Vec<ObjectInfo>, Vec<UnnamableKey>), LakeError> {
         let folder = prefix.trim_end_matches('/');
         let path = (!folder.is_empty()).then(|| self.path(folder));
         let path = match (&path, &self.root) {
@@ -303,12 +359,17 @@ impl Lake {
             (None, Some(root)) => Some(root.clone()),
             (None, None) => None,
         };
-        let metas: Vec<object_store::ObjectMeta> = self
-            .store
-            .list(path.as_ref())
-            .try_collect()
-            .await
-            .map_err(|e| Self::store_error(prefix, e))?;
+        let (metas, unnamable) = match &self.s3 {
+            Some(s3) => self.list_s3(s3, path.as_ref(), prefix).await?,
+            None => (
+                self.store
+                    .list(path.as_ref())
+                    .try_collect()
+                    .await
+                    .map_err(|e| Self::store_error(prefix, e))?,
+                Vec::new(),
+            ),
+        };
         let mut out: Vec<ObjectInfo> = metas
             .into_iter()
             .map(|m| ObjectInfo {
@@ -320,7 +381,104 @@ impl Lake {
             .filter(|o| o.key.starts_with(prefix))
             .collect();
         out.sort_by(|a, b| a.key.cmp(&b.key));
-        Ok(out)
+        Ok((out, unnamable))
+    }
+
+    /// Lists an S3 prefix page by page. object_store parses every key of a `ListObjectsV2` page
+    /// into a path and fails the whole page on one key it cannot parse; such a page is listed
+    /// again with fewer keys (`max-keys`, a binary search) to keep the keys before the bad one,
+    /// and the listing resumes with `start-after` the bad key itself (a raw string, so exactly
+    /// that key is skipped).
+    async fn list_s3(
+        &self,
+        s3: &AmazonS3,
+        path: Option<&Path>,
+        shown: &str,
+    ) -> Result<(Vec<object_store::ObjectMeta>, Vec<UnnamableKey>), LakeError> {
+        use object_store::list::{PaginatedListOptions, PaginatedListStore};
+        /// S3's (and object_store's) page size.
+        const PAGE: usize = 1000;
+        // As object_store's own listing: the folder and its delimiter.
+        let prefix = path.map(|p| format!("{p}{}", object_store::path::DELIMITER));
+        let page = |offset: Option<String>, token: Option<String>, max_keys: Option<usize>| {
+            let options = PaginatedListOptions {
+                offset,
+                page_token: token,
+                max_keys,
+                ..Default::default()
+            };
+            let prefix = prefix.clone();
+            async move { s3.list_paginated(prefix.as_deref(), options).await }
+        };
+        let (mut objects, mut unnamable) = (Vec::new(), Vec::new());
+        let (mut offset, mut token) = (None::<String>, None::<String>);
+        loop {
+            let first_bad = match page(offset.clone(), token.clone(), None).await {
+                Ok(listed) => {
+                    objects.extend(listed.result.objects);
+                    match listed.page_token {
+                        Some(next) => {
+                            token = Some(next);
+                            continue;
+                        }
+                        None => break,
+                    }
+                }
+                Err(e) => match unparsable_key(&e) {
+                    Some(key) => key,
+                    None => return Err(Self::store_error(shown, e)),
+                },
+            };
+            if offset.as_deref() == Some(first_bad.as_str()) {
+                // The store lists the key it was asked to start after: no way forward.
+                return Err(LakeError::Unreachable {
+                    url: self.url.clone(),
+                    reason: format!(
+                        "the listing of {shown} does not move past the key {:?}",
+                        first_bad
+                    ),
+                });
+            }
+            // The first `good` keys of this page parse and key number `good` does not.
+            let (mut good, mut bad, mut bad_key) = (0usize, PAGE, first_bad);
+            let mut kept = Vec::new();
+            while bad - good > 1 {
+                let mid = good + (bad - good) / 2;
+                match page(offset.clone(), token.clone(), Some(mid)).await {
+                    Ok(listed) => {
+                        good = mid;
+                        kept = listed.result.objects;
+                    }
+                    Err(e) => match unparsable_key(&e) {
+                        Some(key) => {
+                            bad = mid;
+                            bad_key = key;
+                        }
+                        None => return Err(Self::store_error(shown, e)),
+                    },
+                }
+            }
+            objects.extend(kept);
+            unnamable.push(UnnamableKey {
+                key: self.raw_key_of(&bad_key),
+                reason: unnamable_reason(&bad_key),
+            });
+            offset = Some(bad_key);
+            token = None;
+        }
+        Ok((objects, unnamable))
+    }
+
+    /// A raw store key relative to the lake root.
+    fn raw_key_of(&self, key: &str) -> String {
+        match &self.root {
+            Some(root) => key
+                .strip_prefix(root.as_ref())
+                .and_then(|k| k.strip_prefix('/'))
+                .unwrap_or(key)
+                .to_string(),
+            None => key.to_string(),
+        }
     }
 
     /// The bytes of one object.
@@ -611,6 +769,68 @@ pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
+/// The raw key object_store refused to parse, when that is what `error` is.
+fn unparsable_key(error: &object_store::Error) -> Option<String> {
+    match error {
+        object_store::Error::InvalidPath {
+            source:
+                object_store::path::Error::EmptySegment { path }
+                | object_store::path::Error::BadSegment { path, .. },
+        } => Some(path.clone()),
+        _ => None,
+    }
+}
+
+/// Why object_store cannot name `key`, in words.
+fn unnamable_reason(key: &str) -> String {
+    let why = if let Some(c) = key.chars().find(char::is_ascii_control) {
+        format!("it holds the control character {c:?}")
+    } else if key.trim_matches('/').split('/').any(str::is_empty) {
+        "it has an empty segment (`//`)".to_string()
+    } else if key.split('/').any(|s| s == "." || s == "..") {
+        "it has a `.` or `..` segment".to_string()
+    } else {
+        "object_store cannot parse it".to_string()
+    };
+    format!("the key cannot be read through object_store: {why}; rename or delete the object")
+}
+
+/// Whether the disk is full somewhere in `error`'s chain (ENOSPC, or a quota: EDQUOT).
+pub(crate) fn is_no_space(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if is_io_no_space(io) {
+                return true;
+            }
+        }
+        current = e.source();
+    }
+    false
+}
+
+fn is_io_no_space(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    ) || e.raw_os_error() == Some(rustix::io::Errno::NOSPC.raw_os_error())
+}
+
+/// A file-system error on `key` as a lake error (a full disk is named as such).
+pub(crate) fn io_error(key: &str, e: &std::io::Error) -> LakeError {
+    if is_io_no_space(e) {
+        LakeError::NoSpace {
+            key: key.to_string(),
+            reason: e.to_string(),
+        }
+    } else {
+        LakeError::Io {
+            key: key.to_string(),
+            reason: e.to_string(),
+        }
+    }
+}
+
 fn humantime_secs(d: std::time::Duration) -> String {
     format!("{}ms", d.as_millis().max(1))
 }
@@ -647,10 +867,7 @@ async fn local_swap(
             key: key.to_string(),
             reason: e.to_string(),
         })?
-        .map_err(|e| LakeError::Io {
-            key: key.to_string(),
-            reason: e.to_string(),
-        })
+        .map_err(|e| io_error(key, &e))
 }
 
 /// The folder's compare-and-swap: the new bytes go to a temporary file first (outside the lock),
@@ -675,10 +892,15 @@ fn blocking_local_swap(
         .unwrap_or_default()
         .as_nanos();
     let temp = dir.join(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
-    let mut file = std::fs::File::create(&temp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
+    let written = std::fs::File::create(&temp).and_then(|mut file| {
+        file.write_all(bytes)?;
+        file.sync_all()
+    });
+    if let Err(e) = written {
+        // A full disk must not also leave a partial temporary file behind, run after run.
+        let _ = std::fs::remove_file(&temp);
+        return Err(e);
+    }
     let outcome = (|| {
         let _lock = cas_lock(root)?;
         let current = match std::fs::metadata(&target) {

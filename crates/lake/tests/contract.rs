@@ -522,6 +522,55 @@ async fn local_folder_keeps_the_contract() {
     assert!(dir.path().join("raw/jogos_2024.csv").is_file());
 }
 
+/// While object_store writes a file into a folder's raw/ (staged as `NAME#1`, then published
+/// under `NAME`), a listing never offers the half-written staging file as an input: it is
+/// reported, and the final name, once listed, is whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_being_written_into_raw_is_never_listed_as_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lake");
+    let lake = Lake::open(root.to_str().unwrap()).unwrap();
+    let big = Bytes::from(vec![b'7'; 32 << 20]);
+    let mut caught = 0;
+    for attempt in 0..20 {
+        let name = format!("grande-{attempt}.csv");
+        let writer = {
+            let (lake, big, name) = (lake.clone(), big.clone(), name.clone());
+            tokio::spawn(async move { lake.add_raw(&name, big).await })
+        };
+        while !writer.is_finished() {
+            let listing = lake.list_raw().await.unwrap();
+            for o in &listing.objects {
+                assert!(
+                    !o.key.contains('#'),
+                    "a staging file listed as an input: {o:?}"
+                );
+                assert_eq!(o.size, big.len() as u64, "{} listed half written", o.key);
+            }
+            if let Some(s) = listing.skipped.iter().find(|s| s.name.contains('#')) {
+                assert_eq!(s.name, format!("raw/{name}#1"));
+                assert!(s.reason.contains("while it writes it"), "{}", s.reason);
+                caught += 1;
+            }
+        }
+        writer.await.unwrap().unwrap();
+        std::fs::remove_file(root.join("raw").join(&name)).unwrap();
+        if caught > 0 {
+            break;
+        }
+    }
+    assert!(
+        caught > 0,
+        "never saw object_store in the middle of a write"
+    );
+    // A file of the user's literally named like a staging file is reported, not ignored.
+    std::fs::write(root.join("raw/x.csv#1"), "data,mandante\n").unwrap();
+    let listing = lake.list_raw().await.unwrap();
+    assert!(listing.objects.is_empty(), "{:?}", listing.objects);
+    assert_eq!(listing.skipped.len(), 1);
+    assert_eq!(listing.skipped[0].name, "raw/x.csv#1");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn local_folder_takeover_race_has_one_winner() {
     let dir = tempfile::tempdir().unwrap();

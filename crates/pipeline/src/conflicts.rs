@@ -15,11 +15,12 @@ pub async fn raw_sources(
     lake: &Lake,
     options: &ValidateOptions,
 ) -> Result<Vec<SourceFile>, PipelineError> {
-    let mut objects = lake.list(keys::RAW).await?;
+    // As `process` lists and reads raw/: links never followed, odd names reported there.
+    let mut objects = lake.list_raw().await?.objects;
     objects.sort_by(|a, b| (a.last_modified, &a.key).cmp(&(b.last_modified, &b.key)));
     let mut files = Vec::with_capacity(objects.len());
     for object in objects {
-        let bytes = lake.get(&object.key).await?;
+        let bytes = lake.get_raw(&object.key).await?;
         let validated = validate_csv(&object.key, &bytes, options);
         files.push(SourceFile {
             corrects: object.key.starts_with(keys::CORRECTIONS),

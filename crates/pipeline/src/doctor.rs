@@ -11,7 +11,7 @@ use futbr_lake::{keys, Busy, Lake, LakeError, LeaseState};
 use serde::Serialize;
 
 use crate::orchestrate::remove_orphan_versions;
-use crate::runs::{list_runs, mark_abandoned, RunStatus};
+use crate::runs::{mark_abandoned, stored_runs, RunStatus};
 use crate::{process, sha256_hex, PipelineError, ProcessOptions};
 
 /// One problem found, and what was (or would be) done about it.
@@ -276,7 +276,7 @@ async fn examine(
         }
         _ => None,
     };
-    let stuck: Vec<String> = list_runs(lake)
+    let stuck: Vec<String> = stored_runs(lake)
         .await?
         .into_iter()
         .filter(|r| r.status == RunStatus::Running && Some(&r.run_id) != live.as_ref())

@@ -61,6 +61,14 @@ pub enum PipelineError {
     ClubTable(String),
     #[error("nothing to roll back to: {0}")]
     NothingToRollBack(String),
+    /// Not even a short run record could be saved (a full disk); `cause` says why the run
+    /// ended and why saving failed.
+    #[error("run {run_id} ended {status}: {cause}; its record could not be saved, so it may still say running: `futbr runs list` shows it abandoned once its lease expires, and the next run marks it so")]
+    RecordNotSaved {
+        run_id: String,
+        status: String,
+        cause: String,
+    },
     #[error("no valid match in any input file of raw/ (see {report})")]
     NoValidMatch { report: String },
 }

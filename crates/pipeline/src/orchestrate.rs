@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use futbr_lake::registry::{ChampionPointer, InputObject, Manifest, Registry};
-use futbr_lake::{keys, Busy, Lake, LakeError};
+use futbr_lake::{keys, Busy, Lake, LakeError, Lease};
 use futbr_models::Recipe;
 
 use crate::promote::{promote, DEFAULT_TOLERANCE};
@@ -201,21 +201,7 @@ pub async fn run_pipeline(
             })
         }
     };
-    // Renew the lease while the run works; a killed run stops renewing and its lease expires.
-    let heartbeat = {
-        let lake = lake.clone();
-        let lease = lease.clone();
-        let every = options.lease / 3;
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(every).await;
-                if !matches!(lake.renew_lease(&lease).await, Ok(true)) {
-                    tracing::error!(run = %lease.run_id, "lost the run lease");
-                    return;
-                }
-            }
-        })
-    };
+    let heartbeat = renew_while_working(lake, &lease, options.lease);
     let mut record = RunRecord::new(&run_id, &options.trigger);
     // Every write of this run is fenced by its lease generation.
     let fenced = lake.fenced(&lease);
@@ -248,10 +234,115 @@ pub async fn run_pipeline(
             saved = short.save(&fenced).await;
         }
     }
-    lake.release_lease(&lease).await?;
-    saved?;
+    let released = lake.release_lease(&lease).await;
+    match saved {
+        Ok(()) => {}
+        Err(e @ LakeError::Fenced { .. }) => return Err(e.into()),
+        Err(e) => {
+            // Not even a short record fits (a full disk): the stored record may still say
+            // `running`. The lease was released or expires on its own, and a run that does not
+            // hold the lease is shown abandoned (`runs::list_runs`), so it is not running forever.
+            let saving = e.to_string();
+            let cause = if record.message == saving || record.message.is_empty() {
+                saving
+            } else {
+                format!("{} (saving its record: {saving})", record.message)
+            };
+            return Err(PipelineError::RecordNotSaved {
+                run_id,
+                status: format!("{:?}", record.status).to_lowercase(),
+                cause,
+            });
+        }
+    }
+    if let Err(e) = released {
+        // The record is saved; the lease expires on its own within its period.
+        tracing::warn!(run = %run_id, "cannot release the run lease (it expires on its own): {e}");
+    }
     Ok(record)
 }
+
+/// Renews `lease` every third of `ttl` until the returned task is aborted; a killed process stops
+/// renewing and its lease expires.
+fn renew_while_working(lake: &Lake, lease: &Lease, ttl: Duration) -> tokio::task::JoinHandle<()> {
+    let lake = lake.clone();
+    let lease = lease.clone();
+    let every = ttl / 3;
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            if !matches!(lake.renew_lease(&lease).await, Ok(true)) {
+                tracing::error!(run = %lease.run_id, "lost the run lease");
+                return;
+            }
+        }
+    })
+}
+
+/// How a single step job holds the run lease (`futbr process`, `train` and `promote`, each a
+/// separate task in the cloud).
+#[derive(Debug, Clone, Copy)]
+pub struct StepLease {
+    /// The lease lasts this long unless renewed (it is renewed every third of it).
+    pub ttl: Duration,
+    /// How long to wait for another run's lease before giving up with [`PipelineError::Busy`].
+    pub wait: Duration,
+}
+
+/// Runs one step under the run lease, so that step jobs of overlapping runs (two uploads a
+/// minute apart start two state machine executions) and a watcher on the same lake take turns
+/// instead of writing `processed/` or `models/` at once. Waits up to `wait` for the lease, renews
+/// it while `step` works on a lake handle fenced by it (so a step that lost it writes nothing
+/// more), then releases it.
+pub async fn under_lease<T, F, Fut>(
+    lake: &Lake,
+    run_id: &str,
+    lease: StepLease,
+    step: F,
+) -> Result<T, PipelineError>
+where
+    F: FnOnce(Lake) -> Fut,
+    Fut: std::future::Future<Output = Result<T, PipelineError>>,
+{
+    let ttl = chrono::Duration::from_std(lease.ttl).unwrap_or(chrono::Duration::seconds(30));
+    let deadline = tokio::time::Instant::now() + lease.wait;
+    let mut announced = None;
+    let held = loop {
+        match lake.acquire_lease(run_id, ttl).await? {
+            Ok(held) => break held,
+            Err(Busy::HeldBy(holder)) => {
+                let now = tokio::time::Instant::now();
+                if now >= deadline {
+                    return Err(PipelineError::Busy {
+                        run_id: holder.run_id,
+                        expires_at: holder.expires_at,
+                    });
+                }
+                if announced.as_ref() != Some(&holder.run_id) {
+                    tracing::info!(
+                        holder = %holder.run_id,
+                        expires_at = %holder.expires_at,
+                        "another run holds the run lease; waiting for it"
+                    );
+                    announced = Some(holder.run_id.clone());
+                }
+                tokio::time::sleep((deadline - now).min(LEASE_POLL)).await;
+            }
+        }
+    };
+    let heartbeat = renew_while_working(lake, &held, lease.ttl);
+    let outcome = step(lake.fenced(&held)).await;
+    heartbeat.abort();
+    // The step's own outcome comes first: a lease that cannot be released (a full disk, a lost
+    // store) expires on its own.
+    if let Err(e) = lake.release_lease(&held).await {
+        tracing::warn!(run = %held.run_id, "cannot release the run lease (it expires on its own): {e}");
+    }
+    outcome
+}
+
+/// How often a step waiting for the run lease looks again.
+const LEASE_POLL: Duration = Duration::from_secs(2);
 
 async fn run_steps(
     lake: &Lake,

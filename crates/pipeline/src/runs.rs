@@ -133,8 +133,51 @@ impl RunRecord {
     }
 }
 
-/// Every run record, oldest first.
+/// Every run record as it stands, oldest first: a record that still says `running` while its run
+/// no longer holds a live run lease is shown `abandoned` (see [`as_seen`]).
 pub async fn list_runs(lake: &Lake) -> Result<Vec<RunRecord>, LakeError> {
+    let mut runs = stored_runs(lake).await?;
+    if runs.iter().any(|r| r.status == RunStatus::Running) {
+        let live = live_run(lake).await?;
+        for run in &mut runs {
+            as_seen(run, live.as_deref());
+        }
+    }
+    Ok(runs)
+}
+
+/// The run that holds a live (unexpired, unreleased) run lease, if any.
+pub async fn live_run(lake: &Lake) -> Result<Option<String>, LakeError> {
+    Ok(match lake.lease_state().await? {
+        futbr_lake::LeaseState::Held { record, .. }
+            if !record.released && record.expires_at > Utc::now() =>
+        {
+            Some(record.run_id)
+        }
+        _ => None,
+    })
+}
+
+/// A run whose record says `running` but which does not hold the live lease (`live`) stopped
+/// without finishing: killed, crashed, paused past its lease, or unable to save its last record
+/// (a full disk). Only the lease holder can be running, so such a record is shown `abandoned`
+/// until the next run marks it so in the lake ([`mark_abandoned`]).
+pub fn as_seen(run: &mut RunRecord, live: Option<&str>) {
+    if run.status == RunStatus::Running && live != Some(run.run_id.as_str()) {
+        run.status = RunStatus::Abandoned;
+        let last = run
+            .steps
+            .last()
+            .map(|s| format!(" (last step recorded: {} {})", s.name, s.outcome))
+            .unwrap_or_default();
+        run.message = format!(
+            "stopped before finishing: its record says running, but it no longer holds the run lease{last}; the next run marks it abandoned"
+        );
+    }
+}
+
+/// Every run record exactly as stored, oldest first (a dead run may still say `running`).
+pub async fn stored_runs(lake: &Lake) -> Result<Vec<RunRecord>, LakeError> {
     let mut out = Vec::new();
     for object in lake.list(keys::RUNS).await? {
         if object.key == keys::LEASE || !object.key.ends_with(".json") {
@@ -152,14 +195,18 @@ pub async fn list_runs(lake: &Lake) -> Result<Vec<RunRecord>, LakeError> {
     Ok(out)
 }
 
-/// One run record.
+/// One run record as it stands (see [`list_runs`]).
 pub async fn get_run(lake: &Lake, run_id: &str) -> Result<RunRecord, LakeError> {
     let key = keys::run_record(run_id);
     let bytes = lake.get(&key).await?;
-    serde_json::from_slice(&bytes).map_err(|e| LakeError::Table {
+    let mut run: RunRecord = serde_json::from_slice(&bytes).map_err(|e| LakeError::Table {
         key,
         reason: e.to_string(),
-    })
+    })?;
+    if run.status == RunStatus::Running {
+        as_seen(&mut run, live_run(lake).await?.as_deref());
+    }
+    Ok(run)
 }
 
 /// Marks every run still `running` other than `current` as abandoned. Call only while holding the
@@ -167,7 +214,7 @@ pub async fn get_run(lake: &Lake, run_id: &str) -> Result<RunRecord, LakeError> 
 /// so a write still in flight from the dead run is not lost silently: the mark is retried.
 pub async fn mark_abandoned(lake: &Lake, current: &str) -> Result<Vec<String>, LakeError> {
     let mut marked = Vec::new();
-    for run in list_runs(lake).await? {
+    for run in stored_runs(lake).await? {
         if run.status != RunStatus::Running || run.run_id == current {
             continue;
         }

@@ -79,12 +79,13 @@ async fn raw_links_are_reported_never_followed_and_odd_names_never_block_the_oth
         "é.csv",
         "⚽ rodada 38.csv",
         "100%.csv",
-        "x.csv#1",
+        "x#1.csv",
         "linha\nnova.csv",
     ];
     for name in odd {
         std::fs::write(raw.join(name), head(&csv, 10)).unwrap();
     }
+    std::fs::write(raw.join("x.csv#1"), head(&csv, 10)).unwrap();
     let not_utf8 = std::ffi::OsStr::from_bytes(b"jogos-\xff.csv");
     std::fs::write(raw.join(not_utf8), head(&csv, 10)).unwrap();
 
@@ -105,7 +106,11 @@ async fn raw_links_are_reported_never_followed_and_odd_names_never_block_the_oth
         .iter()
         .map(|s| (s.name.as_str(), s.reason.as_str()))
         .collect();
-    assert_eq!(skipped.len(), 4, "{skipped:?}");
+    assert_eq!(skipped.len(), 5, "{skipped:?}");
+    // Named as object_store names a file it is still writing: reported, never read.
+    assert!(skipped
+        .iter()
+        .any(|(n, why)| *n == "raw/x.csv#1" && why.contains("rename it")));
     for link in ["raw/x.csv", "raw/pasta", "raw/laco"] {
         assert!(
             skipped

@@ -112,7 +112,11 @@ impl From<QueryError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if self.status.is_server_error() {
+        // Not ready is the expected answer while the first champion trains (readiness probes
+        // ask every few seconds): worth a line, not an error.
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            tracing::info!(code = self.code, message = %self.message, "request refused");
+        } else if self.status.is_server_error() {
             tracing::error!(code = self.code, message = %self.message, "request failed");
         }
         let body = json!({

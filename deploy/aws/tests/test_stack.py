@@ -1,7 +1,7 @@
 """Rehearsal of deploy/aws/stack.yaml in moto's CloudFormation (a real moto server on loopback).
 
-Moto creates most of the stack's resources, but it silently skips some types (App Runner, the
-bucket policy, the Secrets Manager secret) and ignores some properties of those it creates (S3
+Moto creates most of the stack's resources, but it silently skips some types (App Runner, ECS
+Express Mode, the bucket policy, the Secrets Manager secret) and ignores some properties of those it creates (S3
 versioning, public access block, EventBridge notifications and lifecycle; ECR scan on push and
 lifecycle policy; the task definition's launch type, network mode, CPU and roles). So every resource the deployment relies on is checked explicitly: through moto's own
 APIs where moto models it, and by parsing the template where it does not (those tests say
@@ -65,7 +65,24 @@ def props(template, logical):
 
 # ------------------------------------------------------------------ a moto server of our own
 # Resource types moto's CloudFormation does not create (it warns and goes on).
-MOTO_SKIPS = {"LakeBucketPolicy", "ApiService", "ApiAutoScaling", "AdminTokenSecret"}
+MOTO_SKIPS = {
+    "LakeBucketPolicy",
+    "ApiService",
+    "ApiAutoScaling",
+    "ApiExpressService",
+    "AdminTokenSecret",
+}
+# Every resource of the API, on either runtime.
+API_RESOURCES = {
+    "ApiInstanceRole",
+    "ApiAccessRole",
+    "ApiAutoScaling",
+    "ApiService",
+    "ApiLogGroup",
+    "ApiExecutionRole",
+    "ApiInfrastructureRole",
+    "ApiExpressService",
+}
 
 
 def _free_port():
@@ -107,8 +124,9 @@ def aws(moto_url):
 
 def template_for_moto(with_api):
     """The template as deployed; with the API on, minus the ApiUrl output, which reads an
-    attribute of the App Runner service that moto does not create (moto fails the whole
-    DescribeStacks on it). deploy.sh's first phase (DeployApi=false) needs no change."""
+    attribute of the API service (App Runner or ECS Express) that moto does not create (moto
+    fails the whole DescribeStacks on it). deploy.sh's first phase (DeployApi=false) needs no
+    change."""
     if not with_api:
         return TEMPLATE.read_text()
     text = TEMPLATE.read_text()
@@ -157,6 +175,12 @@ def stack(aws):
 @pytest.fixture(scope="module")
 def admin_stack(aws):
     return create_stack(aws, "futbradmin", EnableAdminUploads="true")
+
+
+@pytest.fixture(scope="module")
+def app_runner_stack(aws):
+    """For accounts that already use App Runner."""
+    return create_stack(aws, "futbrar", ApiRuntime="app-runner", EnableAdminUploads="true")
 
 
 # ------------------------------------------------------------------ IAM-lite
@@ -229,7 +253,7 @@ def test_first_phase_creates_the_loop_without_the_api(first_phase, template):
     resources, outputs = first_phase
     declared = {k for k, v in template["Resources"].items() if "Condition" not in v}
     assert declared - MOTO_SKIPS <= set(resources), declared - set(resources)
-    assert not {"ApiService", "ApiInstanceRole", "ApiAccessRole"} & set(resources)
+    assert not API_RESOURCES & set(resources)
     assert outputs["ApiUrl"] == "not deployed (DeployApi=false)"
     assert outputs["BucketName"] == f"futbrloop-lake-{ACCOUNT}-{REGION}"
     assert outputs["StateMachineArn"].endswith(":stateMachine:futbrloop-loop")
@@ -237,8 +261,11 @@ def test_first_phase_creates_the_loop_without_the_api(first_phase, template):
 
 def test_stack_with_the_api_declares_every_resource(stack, template):
     resources, outputs = stack
-    declared = {k for k, v in template["Resources"].items() if v.get("Condition") != "WithAdmin"}
+    # The defaults: the API on ECS Express, no admin uploads.
+    defaults = {None, "WithApi", "WithExpressApi"}
+    declared = {k for k, v in template["Resources"].items() if v.get("Condition") in defaults}
     assert declared - MOTO_SKIPS <= set(resources), declared - set(resources)
+    assert not {"ApiService", "ApiAutoScaling", "ApiAccessRole"} & set(resources)
     assert set(outputs) >= {"BucketName", "StateMachineArn"}
     assert outputs["BucketName"] == f"futbr-lake-{ACCOUNT}-{REGION}"
 
@@ -441,7 +468,7 @@ def test_rule_sends_new_raw_objects_to_the_state_machine(aws, stack):
 def test_api_instance_role_only_reads_what_it_serves(aws, stack):
     _, outputs = stack
     bucket = f"arn:aws:s3:::{outputs['BucketName']}"
-    assert trust_principals(aws, "futbr-api-instance") == ["tasks.apprunner.amazonaws.com"]
+    assert trust_principals(aws, "futbr-api-instance") == ["ecs-tasks.amazonaws.com"]
     st = role_statements(aws, "futbr-api-instance")
     for prefix in ["models", "processed", "runs"]:
         assert allowed(st, "s3:GetObject", f"{bucket}/{prefix}/x")
@@ -462,7 +489,50 @@ def test_admin_uploads_add_raw_writes_and_the_token_only(aws, admin_stack):
     assert allowed(st, "s3:ListBucket", bucket, **{"s3:prefix": "raw/"})
     assert not allowed(st, "s3:PutObject", f"{bucket}/models/champion.json")
     assert not allowed(st, "s3:DeleteObject", f"{bucket}/raw/new.csv")
-    # moto does not create the secret; the statement's resource is checked in the template.
+    # On ECS Express the execution role hands the token to the container; the task role never
+    # reads it. moto does not create the secret: its resource is checked in the template.
+    assert not [x for x in st if x and x.get("Sid") == "ReadAdminToken"]
+    execution = role_statements(aws, "futbradmin-api-execution")
+    (read_token,) = [x for x in execution if x and x.get("Sid") == "ReadAdminToken"]
+    assert read_token["Action"] == "secretsmanager:GetSecretValue"
+
+
+def test_api_execution_role_only_pulls_this_image_and_writes_the_api_logs(aws, stack):
+    _, outputs = stack
+    st = role_statements(aws, "futbr-api-execution")
+    repo = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/futbr"
+    assert allowed(st, "ecr:BatchGetImage", repo)
+    assert not allowed(st, "ecr:BatchGetImage", repo + "-other")
+    assert not allowed(st, "ecr:PutImage", repo)
+    logs = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/futbr/api:log-stream:api/x"
+    assert allowed(st, "logs:PutLogEvents", logs)
+    assert not allowed(st, "logs:PutLogEvents", logs.replace("/futbr/api", "/futbr/jobs"))
+    assert not allowed(st, "secretsmanager:GetSecretValue", "*")
+    assert not allowed(st, "s3:GetObject", f"arn:aws:s3:::{outputs['BucketName']}/models/x")
+    assert trust_principals(aws, "futbr-api-execution") == ["ecs-tasks.amazonaws.com"]
+
+
+def test_api_infrastructure_role_carries_only_the_express_mode_policy(aws, stack, template):
+    iam = aws("iam")
+    assert iam.list_role_policies(RoleName="futbr-api-infrastructure")["PolicyNames"] == []
+    assert trust_principals(aws, "futbr-api-infrastructure") == ["ecs.amazonaws.com"]
+    # moto does not attach AWS-managed policies it does not know: checked in the template.
+    arns = props(template, "ApiInfrastructureRole")["ManagedPolicyArns"]
+    assert arns == [
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/"
+            "AmazonECSInfrastructureRoleforExpressGatewayServices"
+        }
+    ]
+
+
+def test_app_runner_runtime_creates_no_express_resources(aws, app_runner_stack):
+    resources, _ = app_runner_stack
+    assert "ApiInstanceRole" in resources and "ApiAccessRole" in resources
+    assert not {"ApiLogGroup", "ApiExecutionRole", "ApiInfrastructureRole"} & set(resources)
+    assert trust_principals(aws, "futbrar-api-instance") == ["tasks.apprunner.amazonaws.com"]
+    st = role_statements(aws, "futbrar-api-instance")
+    # App Runner reads RuntimeEnvironmentSecrets as the instance role.
     (read_token,) = [x for x in st if x and x.get("Sid") == "ReadAdminToken"]
     assert read_token["Action"] == "secretsmanager:GetSecretValue"
 
@@ -471,15 +541,22 @@ def test_admin_token_secret_in_template(template):
     secret = template["Resources"]["AdminTokenSecret"]
     assert secret["Condition"] == "WithAdmin"
     assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
-    statements = props(template, "ApiInstanceRole")["Policies"][0]["PolicyDocument"]["Statement"]
-    (read,) = [s["Fn::If"][1] for s in statements if "Fn::If" in s and s["Fn::If"][1]["Sid"] == "ReadAdminToken"]
-    assert read["Resource"] == {"Ref": "AdminTokenSecret"}
+    for role, condition in [
+        ("ApiInstanceRole", "WithAdminAppRunnerApi"),
+        ("ApiExecutionRole", "WithAdminExpressApi"),
+    ]:
+        statements = props(template, role)["Policies"][0]["PolicyDocument"]["Statement"]
+        (read,) = [
+            s["Fn::If"] for s in statements if "Fn::If" in s and s["Fn::If"][1]["Sid"] == "ReadAdminToken"
+        ]
+        assert read[0] == condition, role
+        assert read[1]["Resource"] == {"Ref": "AdminTokenSecret"}
 
 
 def test_app_runner_service_in_template(template):
     # moto's CloudFormation skips AWS::AppRunner::*: checked in the template.
     p = props(template, "ApiService")
-    assert template["Resources"]["ApiService"]["Condition"] == "WithApi"
+    assert template["Resources"]["ApiService"]["Condition"] == "WithAppRunnerApi"
     assert p["HealthCheckConfiguration"]["Path"] == "/ready"
     assert p["HealthCheckConfiguration"]["Protocol"] == "HTTP"
     image = p["SourceConfiguration"]["ImageRepository"]
@@ -492,10 +569,41 @@ def test_app_runner_service_in_template(template):
     access = p["SourceConfiguration"]["AuthenticationConfiguration"]["AccessRoleArn"]
     assert access == {"Fn::GetAtt": ["ApiAccessRole", "Arn"]}
     secrets = image["ImageConfiguration"]["RuntimeEnvironmentSecrets"]
-    assert secrets["Fn::If"][0] == "WithAdminApi"
+    assert secrets["Fn::If"][0] == "WithAdminAppRunnerApi"
     assert secrets["Fn::If"][1][0]["Name"] == "FUTBR_ADMIN_TOKEN"
     outputs = template["Outputs"]
+    assert outputs["ApiUrl"]["Value"]["Fn::If"][0] == "WithAppRunnerApi"
     assert outputs["ApiUrl"]["Value"]["Fn::If"][1] == {"Fn::Sub": "https://${ApiService.ServiceUrl}"}
+
+
+def test_ecs_express_service_in_template(template):
+    # moto's CloudFormation skips AWS::ECS::ExpressGatewayService: checked in the template.
+    resource = template["Resources"]["ApiExpressService"]
+    assert resource["Type"] == "AWS::ECS::ExpressGatewayService"
+    assert resource["Condition"] == "WithExpressApi"
+    assert template["Parameters"]["ApiRuntime"]["Default"] == "ecs-express"
+    p = resource["Properties"]
+    assert p["HealthCheckPath"] == "/ready"
+    assert p["ExecutionRoleArn"] == {"Fn::GetAtt": ["ApiExecutionRole", "Arn"]}
+    assert p["InfrastructureRoleArn"] == {"Fn::GetAtt": ["ApiInfrastructureRole", "Arn"]}
+    assert p["TaskRoleArn"] == {"Fn::GetAtt": ["ApiInstanceRole", "Arn"]}
+    assert p["Cluster"] == {"Ref": "JobCluster"}
+    assert p["NetworkConfiguration"]["Subnets"] == [{"Ref": "JobSubnetA"}, {"Ref": "JobSubnetB"}]
+    assert p["ScalingTarget"]["MinTaskCount"] == 1
+    assert p["ScalingTarget"]["MaxTaskCount"] == {"Ref": "ApiMaxInstances"}
+    container = p["PrimaryContainer"]
+    assert container["Image"] == {"Ref": "ImageUri"}
+    assert "Command" not in container, "the image's default: serve --no-watch"
+    env = {e["Name"]: e["Value"] for e in container["Environment"]}
+    assert env["PORT"] == str(container["ContainerPort"]) == "8080"
+    assert env["FUTBR_LAKE"] == {"Fn::Sub": "s3://${LakeBucket}"}
+    assert container["AwsLogsConfiguration"]["LogGroup"] == {"Ref": "ApiLogGroup"}
+    secrets = container["Secrets"]["Fn::If"]
+    assert secrets[0] == "WithAdminExpressApi"
+    assert secrets[1] == [{"Name": "FUTBR_ADMIN_TOKEN", "ValueFrom": {"Ref": "AdminTokenSecret"}}]
+    express_url = template["Outputs"]["ApiUrl"]["Value"]["Fn::If"][2]["Fn::If"]
+    assert express_url[0] == "WithExpressApi"
+    assert express_url[1] == {"Fn::GetAtt": ["ApiExpressService", "Endpoint"]}
 
 
 def test_dockerfile_default_command_serves_and_jobs_override_it():
