@@ -326,7 +326,12 @@ pub struct RecipeArgs {
     /// Candidates compared with the trained one on its evaluation window (shown on the Modelo
     /// page), comma-separated names; `default` is all but the stack (which costs ~4 s more per
     /// run), `all` all eight, `none` none.
-    #[arg(long, env = "FUTBR_COMPARE", value_delimiter = ',', default_value = "default")]
+    #[arg(
+        long,
+        env = "FUTBR_COMPARE",
+        value_delimiter = ',',
+        default_value = "default"
+    )]
     pub compare: Vec<String>,
 }
 
@@ -347,9 +352,11 @@ impl RecipeArgs {
                 "all" => out.extend(futbr_models::Candidate::ALL),
                 "default" => out.extend_from_slice(futbr_pipeline::train::DEFAULT_COMPARED),
                 "none" | "" => {}
-                other => out.push(other.parse::<futbr_models::Candidate>().map_err(|e| {
-                    anyhow::anyhow!("--compare / FUTBR_COMPARE: {e}")
-                })?),
+                other => out.push(
+                    other
+                        .parse::<futbr_models::Candidate>()
+                        .map_err(|e| anyhow::anyhow!("--compare / FUTBR_COMPARE: {e}"))?,
+                ),
             }
         }
         Ok(out)

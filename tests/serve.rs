@@ -559,7 +559,9 @@ async fn admin_routes_need_the_token_and_steer_the_loop() {
     let other = session(&login(token).await.unwrap());
     assert_ne!(other, id, "each sign-in is a new session");
     let signed_in = |cookie: String| {
-        let req = browser.get(format!("{base}/pipeline")).header("cookie", cookie);
+        let req = browser
+            .get(format!("{base}/pipeline"))
+            .header("cookie", cookie);
         async move {
             let page = req.send().await.unwrap().text().await.unwrap();
             page.contains("id=\"csv\"")

@@ -394,7 +394,11 @@ mod tests {
         for w in stretches.windows(2) {
             assert!(w[0].matches >= STRETCH_MATCHES || w[0].season != w[1].season);
         }
-        let mean = stretches.iter().map(|s| s.rps * s.matches as f64).sum::<f64>() / n as f64;
+        let mean = stretches
+            .iter()
+            .map(|s| s.rps * s.matches as f64)
+            .sum::<f64>()
+            / n as f64;
         let direct = predictions
             .iter()
             .map(|(i, p)| rps(p, outcome(&matches[*i])))

@@ -120,7 +120,11 @@ async fn the_gate_keeps_a_better_champion_and_says_why_with_both_numbers() {
     let champion_manifest = registry.manifest(&champion).await.unwrap();
     for (c, m) in [(&a, &champion_manifest), (&b, &challenger)] {
         let e = m.evaluation.as_ref().unwrap();
-        let trained = c.candidates.iter().find(|x| x.candidate == c.trained).unwrap();
+        let trained = c
+            .candidates
+            .iter()
+            .find(|x| x.candidate == c.trained)
+            .unwrap();
         // (Equal up to JSON's float parsing, which may move the last bit.)
         let (x, y) = (&trained.scores, &e.scores);
         assert_eq!(x.matches, y.matches);
@@ -141,8 +145,16 @@ async fn the_gate_keeps_a_better_champion_and_says_why_with_both_numbers() {
             .map(|r| r.rps * r.matches as f64)
             .sum::<f64>()
             / n as f64;
-        assert!((mean - e.scores.rps).abs() < 1e-12, "{mean} vs {}", e.scores.rps);
-        assert!(c.stretches.len() > 30, "about a season: {}", c.stretches.len());
+        assert!(
+            (mean - e.scores.rps).abs() < 1e-12,
+            "{mean} vs {}",
+            e.scores.rps
+        );
+        assert!(
+            c.stretches.len() > 30,
+            "about a season: {}",
+            c.stretches.len()
+        );
         assert!(c.stretches.windows(2).all(|w| w[0].to < w[1].from));
     }
     let decision = promote(&lake, Some(&challenger.version), false, 0.0005)

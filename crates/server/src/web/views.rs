@@ -807,10 +807,7 @@ pub fn rps_over_time(
 pub fn model_page(data: &ModelData, lang: Lang, chrome: Chrome) -> Result<String, askama::Error> {
     let t = lang.texts();
     let versions = data.versions;
-    let champion_version = data
-        .champion
-        .map(|c| c.version.clone())
-        .unwrap_or_default();
+    let champion_version = data.champion.map(|c| c.version.clone()).unwrap_or_default();
     let champion_manifest = versions.iter().find(|m| m.version == champion_version);
     let rows = versions
         .iter()
@@ -1311,7 +1308,10 @@ mod tests {
             ]
         );
         let svg = charts::time_chart(&chart);
-        assert!(svg.contains("06/12/2023") || svg.contains("/2024"), "pt dates");
+        assert!(
+            svg.contains("06/12/2023") || svg.contains("/2024"),
+            "pt dates"
+        );
         assert!(svg.contains(">2024</text>"));
         // No data: an empty, valid chart.
         let empty = rps_over_time(None, None, Lang::En);
