@@ -159,6 +159,20 @@ async fn predictions_by_club_name_and_the_error_contract() {
     let page = page.text().await.unwrap();
     assert!(page.contains("id=\"answer\""), "answered");
     assert!(page.len() < 50 * 1024, "home page: {} bytes", page.len());
+    // The features' descriptions in the page's language: Portuguese by default, English under
+    // ?lang=en.
+    let derby = futbr_features::Feature::SameState;
+    assert!(page.contains(derby.meaning_pt()), "Portuguese description");
+    assert!(!page.contains(derby.meaning()));
+    let english = client()
+        .get(format!("{base}/?home=flamengo&away=palmeiras&lang=en"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(english.contains(derby.meaning()) && !english.contains(derby.meaning_pt()));
 
     // Accent- and case-insensitive names; the answer names its version and the features used.
     let (status, p) = get(
