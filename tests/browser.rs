@@ -348,7 +348,7 @@ async fn the_pages_work_in_a_real_browser() {
     assert_eq!(
         rows.len(),
         futbr_pipeline::train::DEFAULT_COMPARED.len(),
-        "the candidates compared by default"
+        "every candidate, compared by default"
     );
     let trained = text(&c, "#candidates tbody tr.champion").await;
     assert!(trained.contains("(treinado)"), "{trained}");
