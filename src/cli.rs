@@ -441,6 +441,26 @@ pub struct TriggerArgs {
     /// URL-encode it); logged, and the job fails unless the lake holds it.
     #[arg(long = "trigger-key", env = "FUTBR_TRIGGER_KEY")]
     pub key: Option<String>,
+    /// The run this step belongs to (in the cloud, the state machine execution's name): the step
+    /// adds itself to runs/<ID>.json, so `futbr runs list` and the web page show the run.
+    #[arg(long = "run-id", env = "FUTBR_RUN_ID", value_parser = parse_run_id)]
+    pub run_id: Option<String>,
+}
+
+/// A run id names an object (`runs/<id>.json`): letters, digits, `-` and `_`, at most 80
+/// (a Step Functions execution name always fits).
+fn parse_run_id(s: &str) -> Result<String, String> {
+    let fits = !s.is_empty()
+        && s.len() <= 80
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if fits {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{s:?} is not a run id: use 1 to 80 letters, digits, '-' or '_'"
+        ))
+    }
 }
 
 /// How a step job (process, train, promote) takes turns with other runs on the lake: it holds
@@ -460,10 +480,22 @@ pub struct StepLeaseArgs {
 }
 
 impl StepLeaseArgs {
-    pub fn step_lease(&self) -> futbr_pipeline::orchestrate::StepLease {
-        futbr_pipeline::orchestrate::StepLease {
-            ttl: std::time::Duration::from_secs(self.lease_seconds.max(1)),
-            wait: std::time::Duration::from_secs(self.wait_seconds),
+    /// The job of a step of the run `trigger` names (if it names one), started by `key`.
+    pub fn step_job(
+        &self,
+        trigger: &TriggerArgs,
+        key: Option<&str>,
+    ) -> futbr_pipeline::orchestrate::StepJob {
+        futbr_pipeline::orchestrate::StepJob {
+            lease: futbr_pipeline::orchestrate::StepLease {
+                ttl: std::time::Duration::from_secs(self.lease_seconds.max(1)),
+                wait: std::time::Duration::from_secs(self.wait_seconds),
+            },
+            run_id: trigger.run_id.clone(),
+            trigger: match key {
+                Some(key) => format!("state machine: {key}"),
+                None => "step jobs".into(),
+            },
         }
     }
 }

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use bytes::Bytes;
 use futbr_domain::validate::{validate_csv, FileReport, Severity, ValidateOptions};
 use futbr_lake::Lake;
-use futbr_pipeline::orchestrate::under_lease;
+use futbr_pipeline::orchestrate::{step_job, JobStep};
 use futbr_pipeline::{BootstrapSource, ProcessOptions};
 
 use crate::cli::{
@@ -125,9 +125,11 @@ async fn open_reachable(args: &LakeArgs, must_exist: bool) -> Result<Lake> {
 /// it, so that a misrouted event fails the job with a clear message instead of retraining on
 /// something else. S3 event notifications may URL-encode keys ("red flower.csv" →
 /// "red+flower.csv"): the decoded key is tried when the key as given is absent.
-async fn check_trigger(lake: &Lake, trigger: &TriggerArgs) -> Result<()> {
+/// The raw/ object the trigger key names (as given or URL-decoded); an error if the lake does not
+/// hold it.
+async fn check_trigger(lake: &Lake, trigger: &TriggerArgs) -> Result<Option<String>> {
     let Some(given) = trigger.key.as_deref() else {
-        return Ok(());
+        return Ok(None);
     };
     let decoded: String = url::form_urlencoded::parse(format!("k={given}").as_bytes())
         .map(|(_, v)| v.into_owned())
@@ -139,7 +141,7 @@ async fn check_trigger(lake: &Lake, trigger: &TriggerArgs) -> Result<()> {
         }
         if lake.head(key).await?.is_some() {
             tracing::info!(trigger = key, "triggered by {key}");
-            return Ok(());
+            return Ok(Some(key.to_string()));
         }
     }
     anyhow::bail!(
@@ -360,7 +362,7 @@ async fn process(
     json: bool,
 ) -> Result<ExitCode> {
     let lake = open_reachable(&lake, false).await?;
-    check_trigger(&lake, &trigger).await?;
+    let key = check_trigger(&lake, &trigger).await?;
     warn_unused_bootstrap(&lake, &bootstrap).await;
     let source = bootstrap_source(bootstrap);
     if let Some(added) = futbr_pipeline::bootstrap_if_empty(&lake, &source)
@@ -370,12 +372,15 @@ async fn process(
         println!("bootstrapped {} from {}", added.key, source.location);
     }
     let options = ProcessOptions {
-        run_id: futbr_pipeline::new_run_id(),
+        run_id: trigger
+            .run_id
+            .clone()
+            .unwrap_or_else(futbr_pipeline::new_run_id),
         validate: ValidateOptions::default(),
     };
     // ValidateOptions::default() has no club table: process loads the lake's.
-    let run_id = options.run_id.clone();
-    let report = under_lease(&lake, &run_id, lease.step_lease(), |fenced| async move {
+    let job = lease.step_job(&trigger, key.as_deref());
+    let report = step_job(&lake, &job, JobStep::Process, |fenced| async move {
         futbr_pipeline::process(&fenced, &options).await
     })
     .await?;
@@ -688,13 +693,16 @@ async fn train(
     lease: StepLeaseArgs,
 ) -> Result<ExitCode> {
     let lake = open_reachable(&lake, false).await?;
-    check_trigger(&lake, &trigger).await?;
+    let key = check_trigger(&lake, &trigger).await?;
     let options = futbr_pipeline::train::TrainOptions {
-        run_id: futbr_pipeline::new_run_id(),
+        run_id: trigger
+            .run_id
+            .clone()
+            .unwrap_or_else(futbr_pipeline::new_run_id),
         recipe: recipe.recipe(),
     };
-    let run_id = options.run_id.clone();
-    let manifest = under_lease(&lake, &run_id, lease.step_lease(), |fenced| async move {
+    let job = lease.step_job(&trigger, key.as_deref());
+    let manifest = step_job(&lake, &job, JobStep::Train, |fenced| async move {
         futbr_pipeline::train::train(&fenced, &options).await
     })
     .await?;
@@ -738,9 +746,9 @@ async fn promote(
     lease: StepLeaseArgs,
 ) -> Result<ExitCode> {
     let lake = open_reachable(&lake, false).await?;
-    check_trigger(&lake, &trigger).await?;
-    let run_id = futbr_pipeline::new_run_id();
-    let decision = under_lease(&lake, &run_id, lease.step_lease(), |fenced| async move {
+    let key = check_trigger(&lake, &trigger).await?;
+    let job = lease.step_job(&trigger, key.as_deref());
+    let decision = step_job(&lake, &job, JobStep::Promote, |fenced| async move {
         futbr_pipeline::promote::promote(&fenced, version.as_deref(), force, tolerance).await
     })
     .await?;

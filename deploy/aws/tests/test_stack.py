@@ -402,7 +402,11 @@ def test_state_machine_chains_process_train_promote_with_retry_and_catch(aws, st
         s = states[step]
         assert s["Resource"] == "arn:aws:states:::ecs:runTask.sync"
         command = s["Parameters"]["Overrides"]["ContainerOverrides"][0]["Command.$"]
-        assert command == f"States.Array('{step.lower()}', '--trigger-key', $.detail.object.key)"
+        # Every step of one execution adds itself to the run record runs/<execution name>.json.
+        assert command == (
+            f"States.Array('{step.lower()}', '--trigger-key', $.detail.object.key, "
+            "'--run-id', $$.Execution.Name)"
+        )
         assert s["Parameters"]["TaskDefinition"] == "${TaskDefinitionArn}"
         assert s["Parameters"]["Cluster"] == "${ClusterArn}"
         (retry,) = s["Retry"]
