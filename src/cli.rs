@@ -226,7 +226,7 @@ pub enum Command {
         /// A candidate (base-rates, logistic, elo, pi, features-ordered, dixon-coles, stack) or all.
         #[arg(long, default_value = "all")]
         model: String,
-        /// Output CSV `ID,date,home,away,p_home,p_draw,p_away` of the served model (or of --model).
+        /// Output CSV `ID,p_home,p_draw,p_away,date,home,away` of the served model (or of --model).
         #[arg(long, default_value = "backtest/predictions.csv")]
         predictions: PathBuf,
         /// The report: JSON, or Markdown when the name ends in .md. The other format and the

@@ -400,11 +400,16 @@ fn backtest_writes_reproducible_predictions_and_a_report() {
     let (b, _) = run("b");
     assert_eq!(a, b, "two runs must give identical bytes");
     let mut lines = a.lines();
-    assert_eq!(lines.next(), Some("ID,date,home,away,p_home,p_draw,p_away"));
+    assert_eq!(lines.next(), Some("ID,p_home,p_draw,p_away,date,home,away"));
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len() as u64, report["matches"].as_u64().unwrap());
     for row in rows {
-        let p: Vec<f64> = row.split(',').skip(4).map(|v| v.parse().unwrap()).collect();
+        let p: Vec<f64> = row
+            .split(',')
+            .skip(1)
+            .take(3)
+            .map(|v| v.parse().unwrap())
+            .collect();
         assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{row}");
     }
     assert_eq!(
