@@ -83,6 +83,9 @@ pub enum Command {
     ///
     /// A row whose score conflicts with a result the lake already holds is reported; processing
     /// quarantines it and keeps the known result, unless the file is ingested with --corrects.
+    ///
+    /// Exit status: 0 every file stored, every row accepted; 1 stored, but some rows will be
+    /// quarantined; 2 a file was not stored (rejected whole, or not one row accepted).
     Ingest {
         #[command(flatten)]
         lake: LakeArgs,
@@ -223,7 +226,8 @@ pub enum Command {
         /// Last day of the test window [default: the last match].
         #[arg(long, value_parser = parse_date)]
         test_to: Option<chrono::NaiveDate>,
-        /// A candidate (base-rates, logistic, elo, pi, features-ordered, dixon-coles, stack) or all.
+        /// A candidate (base-rates, logistic, elo, pi, features-ordered, dixon-coles, market-elo,
+        /// stack) or all.
         #[arg(long, default_value = "all")]
         model: String,
         /// Output CSV `ID,p_home,p_draw,p_away,date,home,away` of the served model (or of --model).
@@ -317,7 +321,8 @@ pub enum ModelsCommand {
 #[derive(Debug, Args)]
 pub struct RecipeArgs {
     /// The candidate to train (base-rates, logistic, elo, pi, features-ordered, dixon-coles,
-    /// stack); the default is the best on the 2019–2021 validation window.
+    /// market-elo, stack); the default (market-elo) is the best on the 2019–2021 validation
+    /// window.
     #[arg(long, env = "FUTBR_CANDIDATE", default_value_t = futbr_models::Candidate::SERVED_BY_DEFAULT)]
     pub candidate: futbr_models::Candidate,
     /// Matches (the most recent) in the evaluation window of the gate.

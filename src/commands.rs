@@ -311,6 +311,15 @@ async fn ingest(lake: LakeArgs, corrects: bool, files: &[std::path::PathBuf]) ->
             println!("  not ingested");
             continue;
         }
+        if report.rows_total > 0 && report.rows_accepted == 0 && conflicts == 0 {
+            // No row is even a candidate result: storing it would only fill the quarantine.
+            // (A file of conflicting scores is stored: processing quarantines them visibly, with
+            // both values, and --corrects makes them corrections.)
+            print_report_text(&report);
+            println!("  not ingested: no row was accepted");
+            worst = 2;
+            continue;
+        }
         if report.exit_code() != 0 || conflicts > 0 {
             print_report_text(&report);
         }
@@ -345,7 +354,7 @@ async fn ingest(lake: LakeArgs, corrects: bool, files: &[std::path::PathBuf]) ->
 }
 
 /// What `process` and `watch` say when the bootstrap source cannot be read.
-const BOOTSTRAP_HINT: &str = "bootstrap failed (point --bootstrap at a local copy, e.g. ../shared/data/campeonato-brasileiro-full.csv)";
+const BOOTSTRAP_HINT: &str = "bootstrap failed (offline? point --bootstrap at a local copy of the match CSV, e.g. --bootstrap campeonato-brasileiro-full.csv)";
 
 fn bootstrap_source(bootstrap: BootstrapArgs) -> BootstrapSource {
     match bootstrap.source {
@@ -1175,7 +1184,7 @@ async fn serve(
     let _ = std::io::stdout().flush();
     tracing::info!(%addr, lake = %state.lake.url(), watch = !state.settings.no_watch, "serving");
     server.serve(shutdown_signal()).await.context(
-        "futbr serve stopped (a bootstrap that cannot be read? point --bootstrap at a local copy, e.g. ../shared/data/campeonato-brasileiro-full.csv)",
+        "futbr serve stopped (a bootstrap that cannot be read? offline, point --bootstrap at a local copy of the match CSV, e.g. --bootstrap campeonato-brasileiro-full.csv)",
     )?;
     Ok(ExitCode::SUCCESS)
 }
