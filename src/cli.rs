@@ -83,6 +83,9 @@ pub enum Command {
     ///
     /// A row whose score conflicts with a result the lake already holds is reported; processing
     /// quarantines it and keeps the known result, unless the file is ingested with --corrects.
+    ///
+    /// Exit status: 0 every file stored, every row accepted; 1 stored, but some rows will be
+    /// quarantined; 2 a file was not stored (rejected whole, or not one row accepted).
     Ingest {
         #[command(flatten)]
         lake: LakeArgs,
@@ -223,10 +226,11 @@ pub enum Command {
         /// Last day of the test window [default: the last match].
         #[arg(long, value_parser = parse_date)]
         test_to: Option<chrono::NaiveDate>,
-        /// A candidate (base-rates, logistic, elo, pi, features-ordered, dixon-coles, stack) or all.
+        /// A candidate (base-rates, logistic, elo, pi, features-ordered, dixon-coles, market-elo,
+        /// stack) or all.
         #[arg(long, default_value = "all")]
         model: String,
-        /// Output CSV `ID,date,home,away,p_home,p_draw,p_away` of the served model (or of --model).
+        /// Output CSV `ID,p_home,p_draw,p_away,date,home,away` of the served model (or of --model).
         #[arg(long, default_value = "backtest/predictions.csv")]
         predictions: PathBuf,
         /// The report: JSON, or Markdown when the name ends in .md. The other format and the
@@ -317,7 +321,8 @@ pub enum ModelsCommand {
 #[derive(Debug, Args)]
 pub struct RecipeArgs {
     /// The candidate to train (base-rates, logistic, elo, pi, features-ordered, dixon-coles,
-    /// stack); the default is the best on the 2019–2021 validation window.
+    /// market-elo, stack); the default (market-elo) is the best on the 2019–2021 validation
+    /// window.
     #[arg(long, env = "FUTBR_CANDIDATE", default_value_t = futbr_models::Candidate::SERVED_BY_DEFAULT)]
     pub candidate: futbr_models::Candidate,
     /// Matches (the most recent) in the evaluation window of the gate.
@@ -468,6 +473,26 @@ pub struct TriggerArgs {
     /// URL-encode it); logged, and the job fails unless the lake holds it.
     #[arg(long = "trigger-key", env = "FUTBR_TRIGGER_KEY")]
     pub key: Option<String>,
+    /// The run this step belongs to (in the cloud, the state machine execution's name): the step
+    /// adds itself to runs/<ID>.json, so `futbr runs list` and the web page show the run.
+    #[arg(long = "run-id", env = "FUTBR_RUN_ID", value_parser = parse_run_id)]
+    pub run_id: Option<String>,
+}
+
+/// A run id names an object (`runs/<id>.json`): letters, digits, `-` and `_`, at most 80
+/// (a Step Functions execution name always fits).
+fn parse_run_id(s: &str) -> Result<String, String> {
+    let fits = !s.is_empty()
+        && s.len() <= 80
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if fits {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{s:?} is not a run id: use 1 to 80 letters, digits, '-' or '_'"
+        ))
+    }
 }
 
 /// How a step job (process, train, promote) takes turns with other runs on the lake: it holds
@@ -487,10 +512,22 @@ pub struct StepLeaseArgs {
 }
 
 impl StepLeaseArgs {
-    pub fn step_lease(&self) -> futbr_pipeline::orchestrate::StepLease {
-        futbr_pipeline::orchestrate::StepLease {
-            ttl: std::time::Duration::from_secs(self.lease_seconds.max(1)),
-            wait: std::time::Duration::from_secs(self.wait_seconds),
+    /// The job of a step of the run `trigger` names (if it names one), started by `key`.
+    pub fn step_job(
+        &self,
+        trigger: &TriggerArgs,
+        key: Option<&str>,
+    ) -> futbr_pipeline::orchestrate::StepJob {
+        futbr_pipeline::orchestrate::StepJob {
+            lease: futbr_pipeline::orchestrate::StepLease {
+                ttl: std::time::Duration::from_secs(self.lease_seconds.max(1)),
+                wait: std::time::Duration::from_secs(self.wait_seconds),
+            },
+            run_id: trigger.run_id.clone(),
+            trigger: match key {
+                Some(key) => format!("state machine: {key}"),
+                None => "step jobs".into(),
+            },
         }
     }
 }

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use bytes::Bytes;
 use futbr_domain::validate::{validate_csv, FileReport, Severity, ValidateOptions};
 use futbr_lake::Lake;
-use futbr_pipeline::orchestrate::under_lease;
+use futbr_pipeline::orchestrate::{step_job, JobStep};
 use futbr_pipeline::{BootstrapSource, ProcessOptions};
 
 use crate::cli::{
@@ -125,9 +125,11 @@ async fn open_reachable(args: &LakeArgs, must_exist: bool) -> Result<Lake> {
 /// it, so that a misrouted event fails the job with a clear message instead of retraining on
 /// something else. S3 event notifications may URL-encode keys ("red flower.csv" →
 /// "red+flower.csv"): the decoded key is tried when the key as given is absent.
-async fn check_trigger(lake: &Lake, trigger: &TriggerArgs) -> Result<()> {
+/// The raw/ object the trigger key names (as given or URL-decoded); an error if the lake does not
+/// hold it.
+async fn check_trigger(lake: &Lake, trigger: &TriggerArgs) -> Result<Option<String>> {
     let Some(given) = trigger.key.as_deref() else {
-        return Ok(());
+        return Ok(None);
     };
     let decoded: String = url::form_urlencoded::parse(format!("k={given}").as_bytes())
         .map(|(_, v)| v.into_owned())
@@ -139,7 +141,7 @@ async fn check_trigger(lake: &Lake, trigger: &TriggerArgs) -> Result<()> {
         }
         if lake.head(key).await?.is_some() {
             tracing::info!(trigger = key, "triggered by {key}");
-            return Ok(());
+            return Ok(Some(key.to_string()));
         }
     }
     anyhow::bail!(
@@ -309,6 +311,15 @@ async fn ingest(lake: LakeArgs, corrects: bool, files: &[std::path::PathBuf]) ->
             println!("  not ingested");
             continue;
         }
+        if report.rows_total > 0 && report.rows_accepted == 0 && conflicts == 0 {
+            // No row is even a candidate result: storing it would only fill the quarantine.
+            // (A file of conflicting scores is stored: processing quarantines them visibly, with
+            // both values, and --corrects makes them corrections.)
+            print_report_text(&report);
+            println!("  not ingested: no row was accepted");
+            worst = 2;
+            continue;
+        }
         if report.exit_code() != 0 || conflicts > 0 {
             print_report_text(&report);
         }
@@ -343,7 +354,7 @@ async fn ingest(lake: LakeArgs, corrects: bool, files: &[std::path::PathBuf]) ->
 }
 
 /// What `process` and `watch` say when the bootstrap source cannot be read.
-const BOOTSTRAP_HINT: &str = "bootstrap failed (point --bootstrap at a local copy, e.g. ../shared/data/campeonato-brasileiro-full.csv)";
+const BOOTSTRAP_HINT: &str = "bootstrap failed (offline? point --bootstrap at a local copy of the match CSV, e.g. --bootstrap campeonato-brasileiro-full.csv)";
 
 fn bootstrap_source(bootstrap: BootstrapArgs) -> BootstrapSource {
     match bootstrap.source {
@@ -360,7 +371,7 @@ async fn process(
     json: bool,
 ) -> Result<ExitCode> {
     let lake = open_reachable(&lake, false).await?;
-    check_trigger(&lake, &trigger).await?;
+    let key = check_trigger(&lake, &trigger).await?;
     warn_unused_bootstrap(&lake, &bootstrap).await;
     let source = bootstrap_source(bootstrap);
     if let Some(added) = futbr_pipeline::bootstrap_if_empty(&lake, &source)
@@ -370,12 +381,15 @@ async fn process(
         println!("bootstrapped {} from {}", added.key, source.location);
     }
     let options = ProcessOptions {
-        run_id: futbr_pipeline::new_run_id(),
+        run_id: trigger
+            .run_id
+            .clone()
+            .unwrap_or_else(futbr_pipeline::new_run_id),
         validate: ValidateOptions::default(),
     };
     // ValidateOptions::default() has no club table: process loads the lake's.
-    let run_id = options.run_id.clone();
-    let report = under_lease(&lake, &run_id, lease.step_lease(), |fenced| async move {
+    let job = lease.step_job(&trigger, key.as_deref());
+    let report = step_job(&lake, &job, JobStep::Process, |fenced| async move {
         futbr_pipeline::process(&fenced, &options).await
     })
     .await?;
@@ -689,14 +703,17 @@ async fn train(
     lease: StepLeaseArgs,
 ) -> Result<ExitCode> {
     let lake = open_reachable(&lake, false).await?;
-    check_trigger(&lake, &trigger).await?;
+    let key = check_trigger(&lake, &trigger).await?;
     let options = futbr_pipeline::train::TrainOptions {
-        run_id: futbr_pipeline::new_run_id(),
+        run_id: trigger
+            .run_id
+            .clone()
+            .unwrap_or_else(futbr_pipeline::new_run_id),
         recipe: recipe.recipe(),
         compare: recipe.compared()?,
     };
-    let run_id = options.run_id.clone();
-    let manifest = under_lease(&lake, &run_id, lease.step_lease(), |fenced| async move {
+    let job = lease.step_job(&trigger, key.as_deref());
+    let manifest = step_job(&lake, &job, JobStep::Train, |fenced| async move {
         futbr_pipeline::train::train(&fenced, &options).await
     })
     .await?;
@@ -740,9 +757,9 @@ async fn promote(
     lease: StepLeaseArgs,
 ) -> Result<ExitCode> {
     let lake = open_reachable(&lake, false).await?;
-    check_trigger(&lake, &trigger).await?;
-    let run_id = futbr_pipeline::new_run_id();
-    let decision = under_lease(&lake, &run_id, lease.step_lease(), |fenced| async move {
+    let key = check_trigger(&lake, &trigger).await?;
+    let job = lease.step_job(&trigger, key.as_deref());
+    let decision = step_job(&lake, &job, JobStep::Promote, |fenced| async move {
         futbr_pipeline::promote::promote(&fenced, version.as_deref(), force, tolerance).await
     })
     .await?;
@@ -1169,7 +1186,7 @@ async fn serve(
     let _ = std::io::stdout().flush();
     tracing::info!(%addr, lake = %state.lake.url(), watch = !state.settings.no_watch, "serving");
     server.serve(shutdown_signal()).await.context(
-        "futbr serve stopped (a bootstrap that cannot be read? point --bootstrap at a local copy, e.g. ../shared/data/campeonato-brasileiro-full.csv)",
+        "futbr serve stopped (a bootstrap that cannot be read? offline, point --bootstrap at a local copy of the match CSV, e.g. --bootstrap campeonato-brasileiro-full.csv)",
     )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -314,6 +314,17 @@ fn ingest_then_process_keeps_good_rows_and_quarantines_bad_ones() {
             .code(),
         Some(1)
     );
+    // A file in which not one row is accepted is not stored.
+    let bad = dir.path().join("all-bad.csv");
+    std::fs::write(&bad, format!("{header}\n9003,1,31/02/2025,16:00,Time A,Time B,,,,,-,x,1,1,SP,RJ\n9004,1,01/02/2025,16:00,Time C,Time D,,,,,-,x,1,,SP,RJ\n")).unwrap();
+    let o = futbr(&["ingest", "--lake", lake_arg, bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("not ingested: no row was accepted"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!lake.join("raw/all-bad.csv").exists());
     let junk = dir.path().join("junk.csv");
     std::fs::write(&junk, "nome,idade\nAna,30\n").unwrap();
     let o = futbr(&["ingest", "--lake", lake_arg, junk.to_str().unwrap()]);
@@ -400,11 +411,16 @@ fn backtest_writes_reproducible_predictions_and_a_report() {
     let (b, _) = run("b");
     assert_eq!(a, b, "two runs must give identical bytes");
     let mut lines = a.lines();
-    assert_eq!(lines.next(), Some("ID,date,home,away,p_home,p_draw,p_away"));
+    assert_eq!(lines.next(), Some("ID,p_home,p_draw,p_away,date,home,away"));
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len() as u64, report["matches"].as_u64().unwrap());
     for row in rows {
-        let p: Vec<f64> = row.split(',').skip(4).map(|v| v.parse().unwrap()).collect();
+        let p: Vec<f64> = row
+            .split(',')
+            .skip(1)
+            .take(3)
+            .map(|v| v.parse().unwrap())
+            .collect();
         assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{row}");
     }
     assert_eq!(

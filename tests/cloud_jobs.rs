@@ -124,6 +124,111 @@ fn a_step_job_takes_turns_with_another_run_through_the_run_lease() {
     }
 }
 
+fn run_record(lake: &Path, run_id: &str) -> serde_json::Value {
+    let bytes = std::fs::read(lake.join(format!("runs/{run_id}.json"))).expect("a run record");
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+fn step_names(record: &serde_json::Value) -> Vec<(String, String)> {
+    record["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_string(),
+                s["outcome"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_steps_of_one_execution_keep_one_run_record() {
+    let (_dir, lake) = folder_lake_holding("dados.csv");
+    let lake_arg = lake.to_str().unwrap();
+    let id = "5f0c3a9e-exec";
+    let step = |name: &str| {
+        futbr(&[
+            name,
+            "--lake",
+            lake_arg,
+            "--trigger-key",
+            "raw/dados.csv",
+            "--run-id",
+            id,
+        ])
+    };
+
+    let o = step("process");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let record = run_record(&lake, id);
+    assert_eq!(record["status"], "running");
+    assert_eq!(record["trigger"], "state machine: raw/dados.csv");
+    assert!(record["next_step_by"].is_string(), "{record}");
+    assert_eq!(step_names(&record), [("process".into(), "ok".into())]);
+    // Between its steps the run holds no lease, yet it is not abandoned: neither as shown, nor
+    // by a local run on the same lake, which marks dead runs.
+    let shown = futbr(&["runs", "show", "--lake", lake_arg, id]);
+    assert!(
+        String::from_utf8_lossy(&shown.stdout).contains(r#""status": "running""#),
+        "{}",
+        String::from_utf8_lossy(&shown.stdout)
+    );
+    let o = futbr(&["pipeline", "run", "--lake", lake_arg]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(run_record(&lake, id)["status"], "running");
+
+    for name in ["train", "promote"] {
+        let o = step(name);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+    }
+    let record = run_record(&lake, id);
+    assert_eq!(record["status"], "succeeded", "{record}");
+    assert_eq!(
+        step_names(&record),
+        [
+            ("process".into(), "ok".into()),
+            ("train".into(), "ok".into()),
+            ("promote".into(), "ok".into())
+        ]
+    );
+    assert!(record["next_step_by"].is_null(), "{record}");
+    assert!(record["finished_at"].is_string());
+    assert_eq!(record["gate"]["challenger"], record["version"]);
+    assert_eq!(
+        record["champion_after"].as_str(),
+        champion(&lake).as_deref(),
+        "{record}"
+    );
+
+    // A step that fails marks its run failed, with the error.
+    let o = futbr(&[
+        "promote",
+        "--lake",
+        lake_arg,
+        "v-that-does-not-exist",
+        "--run-id",
+        "exec-failing",
+    ]);
+    assert!(!o.status.success());
+    let record = run_record(&lake, "exec-failing");
+    assert_eq!(record["status"], "failed", "{record}");
+    assert!(
+        record["message"]
+            .as_str()
+            .unwrap()
+            .contains("v-that-does-not-exist"),
+        "{record}"
+    );
+    assert_eq!(step_names(&record), [("promote".into(), "failed".into())]);
+
+    // A run id names an object: nothing else is accepted.
+    let o = futbr(&["process", "--lake", lake_arg, "--run-id", "../models/x"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is not a run id"), "{}", stderr(&o));
+}
+
 /// The S3 lake of the test server (`FUTBR_TEST_S3_URL`, a fresh prefix per test); `None` (the
 /// test says it skipped) when unset, a failure under `FUTBR_REQUIRE_S3` (CI).
 fn s3_lake(name: &str) -> Option<String> {

@@ -145,10 +145,10 @@ fn backtest_merges_repeated_data_writes_into_backtest_and_keeps_md_and_json_apar
     let folder = dir.path().join("backtest");
     let csv = std::fs::read_to_string(folder.join("predictions.csv")).unwrap();
     let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("ID,date,home,away,p_home,p_draw,p_away"));
+    assert_eq!(lines.next(), Some("ID,p_home,p_draw,p_away,date,home,away"));
     let first: Vec<&str> = lines.next().unwrap().split(',').collect();
     assert!(
-        first[0].parse::<u64>().is_ok() && first[1].starts_with("2024-11-"),
+        first[0].parse::<u64>().is_ok() && first[4].starts_with("2024-11-"),
         "{first:?}"
     );
     let json: serde_json::Value =

@@ -105,9 +105,7 @@ if [ -z "$runtime" ]; then
   fi
 fi
 
-first_deploy=false
 if ! aws cloudformation describe-stacks --stack-name "$stack" >/dev/null 2>&1; then
-  first_deploy=true
   echo "==> creating the stack without the API (the image repository must exist before the push)"
   deploy_stack false
   push_image
@@ -119,7 +117,35 @@ fi
 bucket=$(output BucketName)
 state_machine=$(output StateMachineArn)
 
-if [ -z "$(aws s3api list-objects-v2 --bucket "$bucket" --prefix raw/ --max-items 1 --query 'Contents[0].Key' --output text | grep -v '^None$' || true)" ]; then
+# The API goes live only with a champion to serve, so the loop must have run once. Decided by the
+# champion, not by raw/: a first deploy whose run failed leaves raw/ filled and no champion, and
+# running deploy.sh again must retry that run.
+latest() {
+  aws stepfunctions list-executions --state-machine-arn "$state_machine" --max-results 1 \
+    --query 'executions[0].executionArn' --output text
+}
+wait_for_run() { # $1: execution ARN
+  echo "    execution $1"
+  status=RUNNING
+  for _ in $(seq 1 180); do
+    status=$(aws stepfunctions describe-execution --execution-arn "$1" --query status --output text)
+    [ "$status" = RUNNING ] || break
+    sleep 10
+  done
+  if [ "$status" != SUCCEEDED ]; then
+    echo "deploy.sh: the first run ended $status:" >&2
+    aws stepfunctions describe-execution --execution-arn "$1" --query '[error, cause]' --output text >&2 || true
+    echo "logs: aws logs tail /$project/jobs --since 1h; fix the cause and run deploy.sh again" >&2
+    exit 1
+  fi
+  echo "    the first champion is in s3://$bucket/models/champion.json"
+}
+# shellcheck disable=SC2016 # the backquotes are a JMESPath literal, not a shell expansion
+newest_raw=$(aws s3api list-objects-v2 --bucket "$bucket" --prefix raw/ \
+  --query 'sort_by(Contents || `[]`, &LastModified)[-1].Key' --output text | grep -v '^None$' || true)
+if aws s3api head-object --bucket "$bucket" --key models/champion.json >/dev/null 2>&1; then
+  [ -z "$bootstrap" ] || echo "==> a champion exists; --bootstrap $bootstrap is not used"
+elif [ -z "$newest_raw" ]; then
   if [ -z "$bootstrap" ]; then
     source_url=$(sed -n 's/^pub const DEFAULT_SOURCE: &str = "\(.*\)";$/\1/p' "$root/crates/pipeline/src/bootstrap.rs")
     sha=$(sed -n 's/^pub const DEFAULT_SHA256: &str = "\(.*\)";$/\1/p' "$root/crates/pipeline/src/bootstrap.rs")
@@ -133,10 +159,6 @@ if [ -z "$(aws s3api list-objects-v2 --bucket "$bucket" --prefix raw/ --max-item
     echo "$sha  $bootstrap" | sha256sum -c --quiet - || { echo "deploy.sh: $source_url does not match its pinned SHA-256" >&2; exit 1; }
   fi
   [ -f "$bootstrap" ] || { echo "deploy.sh: bootstrap file $bootstrap not found" >&2; exit 1; }
-  latest() {
-    aws stepfunctions list-executions --state-machine-arn "$state_machine" --max-results 1 \
-      --query 'executions[0].executionArn' --output text
-  }
   before=$(latest)
   echo "==> uploading $bootstrap to s3://$bucket/raw/ (starts the loop)"
   aws s3 cp "$bootstrap" "s3://$bucket/raw/$(basename "$bootstrap")"
@@ -150,22 +172,16 @@ if [ -z "$(aws s3api list-objects-v2 --bucket "$bucket" --prefix raw/ --max-item
     sleep 5
   done
   [ -n "$execution" ] || { echo "deploy.sh: no execution started within 5 minutes of the upload; check the rule $project-raw-object-created" >&2; exit 1; }
-  echo "    execution $execution"
-  status=RUNNING
-  for _ in $(seq 1 180); do
-    status=$(aws stepfunctions describe-execution --execution-arn "$execution" --query status --output text)
-    [ "$status" = RUNNING ] || break
-    sleep 10
-  done
-  if [ "$status" != SUCCEEDED ]; then
-    echo "deploy.sh: the first run ended $status:" >&2
-    aws stepfunctions describe-execution --execution-arn "$execution" --query '[error, cause]' --output text >&2 || true
-    echo "logs: aws logs tail /$project/jobs --since 1h" >&2
-    exit 1
-  fi
-  echo "    the first champion is in s3://$bucket/models/champion.json"
-elif [ "$first_deploy" = true ]; then
-  echo "==> raw/ already holds data; not uploading the bootstrap file"
+  wait_for_run "$execution"
+else
+  [ -z "$bootstrap" ] || echo "==> raw/ already holds data; --bootstrap $bootstrap is not used"
+  # raw/ has data but no run has promoted a champion (an earlier first run failed): run the loop
+  # again for the newest object, with the input an EventBridge event would give.
+  key_json=$(printf '%s' "$newest_raw" | sed 's/\\/\\\\/g; s/"/\\"/g')
+  echo "==> no champion yet: running the loop for $newest_raw (~5-10 minutes)"
+  execution=$(aws stepfunctions start-execution --state-machine-arn "$state_machine" \
+    --input "{\"detail\":{\"object\":{\"key\":\"$key_json\"}}}" --query executionArn --output text)
+  wait_for_run "$execution"
 fi
 
 echo "==> deploying the stack with the API=$api ($runtime)"

@@ -765,7 +765,12 @@ impl RowContext<'_> {
                     self.width
                 )
             };
-            let value = String::from_utf8_lossy(record.as_slice());
+            // The fields as the line gave them (the record keeps them without delimiters).
+            let value = record
+                .iter()
+                .map(String::from_utf8_lossy)
+                .collect::<Vec<_>>()
+                .join(",");
             problems.push(Problem {
                 line,
                 column: None,
@@ -912,7 +917,7 @@ impl RowContext<'_> {
                     names.date,
                     field(c.date),
                     Severity::Error,
-                    "expected a date dd/mm/yyyy or dd/mm/yy".into(),
+                    bad_date("dd/mm/yyyy or dd/mm/yy", field(c.date)),
                 );
                 None
             }
@@ -1039,12 +1044,7 @@ impl RowContext<'_> {
 
     fn parse_date(&self, s: &str, p: &mut RowProblems) -> Option<NaiveDate> {
         let Some(date) = parse_ddmmyyyy(s) else {
-            p.push(
-                "data",
-                s,
-                Severity::Error,
-                "expected a date dd/mm/yyyy".into(),
-            );
+            p.push("data", s, Severity::Error, bad_date("dd/mm/yyyy", s));
             return None;
         };
         self.check_date("data", s, date, p)
@@ -1127,7 +1127,7 @@ impl RowContext<'_> {
                 column,
                 s,
                 Severity::Warning,
-                "unrecognised formation (expected digits joined by '-', e.g. 4-3-3); treated as unknown".into(),
+                "unrecognised formation (expected 2 to 6 lines of 1 to 9 players joined by '-', e.g. 4-3-3); treated as unknown".into(),
             );
             return None;
         }
@@ -1219,6 +1219,21 @@ pub fn uk_to_brasilia(uk: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
 }
 
 /// Whether a formation is digits 1–9 joined by `-` (spaces allowed around them), and its part count.
+/// Why a date did not parse: three numbers that name no day (31/02/2025) are told apart from
+/// text of another shape.
+fn bad_date(expected: &str, s: &str) -> String {
+    let parts: Vec<&str> = s.split('/').collect();
+    let numeric = parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    if numeric {
+        format!("no such day in the calendar (a date {expected})")
+    } else {
+        format!("expected a date {expected}")
+    }
+}
+
 fn formation_shape(s: &str) -> (bool, usize) {
     let mut parts = 0;
     let mut expect_digit = true;
@@ -1384,6 +1399,30 @@ fn check_winner(winner: &str, home: &str, away: &str, hg: u16, ag: u16, p: &mut 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_row_with_too_few_fields_is_quoted_with_its_commas() {
+        let csv = format!("{}\n9007,2,11/04/2025\n", crate::synthetic::HEADER);
+        let v = super::validate_csv("t.csv", csv.as_bytes(), &Default::default());
+        let p = &v.report.problems[0];
+        assert_eq!((p.line, p.value.as_str()), (2, "9007,2,11/04/2025"));
+    }
+
+    #[test]
+    fn a_date_that_is_no_day_is_told_apart_from_one_of_another_shape() {
+        assert_eq!(
+            super::bad_date("dd/mm/yyyy", "31/02/2025"),
+            "no such day in the calendar (a date dd/mm/yyyy)"
+        );
+        assert_eq!(
+            super::bad_date("dd/mm/yyyy", "2025-02-28"),
+            "expected a date dd/mm/yyyy"
+        );
+        assert_eq!(
+            super::bad_date("dd/mm/yyyy", "3l/02/2025"),
+            "expected a date dd/mm/yyyy"
+        );
+    }
+
     use super::*;
 
     const HEADER: &str = "ID,rodata,data,hora,mandante,visitante,formacao_mandante,formacao_visitante,tecnico_mandante,tecnico_visitante,vencedor,arena,mandante_Placar,visitante_Placar,mandante_Estado,visitante_Estado";

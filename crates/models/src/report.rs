@@ -258,21 +258,23 @@ fn against_market(
     (references, versus)
 }
 
-/// The per-match predictions of one candidate as CSV: `ID,date,home,away,p_home,p_draw,p_away`
-/// (`ID` empty for a match from a source without IDs; `date` as `yyyy-mm-dd`; canonical club
-/// names, quoted when they need it).
+/// The per-match predictions of one candidate as CSV: `ID,p_home,p_draw,p_away,date,home,away`.
+/// The first four columns are DESIGN.md's contract (the input's `ID`, so any outside tool can
+/// score them); the match is also named (`date` as `yyyy-mm-dd`, canonical club names quoted
+/// when they need it) since a match from a source without IDs (football-data.co.uk) has an empty
+/// `ID`.
 pub fn predictions_csv(
     backtest: &Backtest,
     matches: &[Match],
     candidate: Candidate,
 ) -> Option<String> {
     let run = backtest.runs.iter().find(|r| r.candidate == candidate)?;
-    let mut out = String::from("ID,date,home,away,p_home,p_draw,p_away\n");
+    let mut out = String::from("ID,p_home,p_draw,p_away,date,home,away\n");
     for (&i, p) in backtest.test.iter().zip(&run.predictions) {
         let [h, d, a] = normalised(p);
         let m = &matches[i];
         out.push_str(&format!(
-            "{},{},{},{},{h},{d},{a}\n",
+            "{},{h},{d},{a},{},{},{}\n",
             m.id.map(|id| id.to_string()).unwrap_or_default(),
             m.date.format("%Y-%m-%d"),
             csv_field(&m.home),

@@ -14,7 +14,7 @@ use futbr_lake::{keys, Busy, Lake, LakeError, Lease};
 use futbr_models::Recipe;
 
 use crate::promote::{promote, DEFAULT_TOLERANCE};
-use crate::runs::{mark_abandoned, RunRecord, RunStatus, StepRecord};
+use crate::runs::{mark_abandoned, GateDecision, RunRecord, RunStatus, StepRecord};
 use crate::train::{train, TrainOptions};
 use crate::{
     bootstrap_if_empty, new_run_id, process, sha256_hex, BootstrapSource, PipelineError,
@@ -344,6 +344,145 @@ where
 /// How often a step waiting for the run lease looks again.
 const LEASE_POLL: Duration = Duration::from_secs(2);
 
+/// A step job's place in its run: the run lease it takes turns on and, when it belongs to a
+/// named run (the cloud's state machine names each execution), the record it adds itself to.
+#[derive(Debug, Clone)]
+pub struct StepJob {
+    pub lease: StepLease,
+    /// `runs/<id>.json` to add this step to; `None`: the step belongs to no recorded run.
+    pub run_id: Option<String>,
+    /// What started the run, for a record this step creates (e.g. `s3:raw/2025.csv`).
+    pub trigger: String,
+}
+
+/// How long a run made of step jobs may go between two steps before it counts as abandoned:
+/// the next task's start-up plus the longest wait for the lease.
+pub const NEXT_STEP_WITHIN: chrono::Duration = chrono::Duration::minutes(30);
+
+/// The steps a run made of step jobs goes through, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobStep {
+    Process,
+    Train,
+    Promote,
+}
+
+impl JobStep {
+    fn name(self) -> &'static str {
+        match self {
+            JobStep::Process => "process",
+            JobStep::Train => "train",
+            JobStep::Promote => "promote",
+        }
+    }
+}
+
+/// Runs `work` as one step job under the run lease ([`under_lease`]); when `job` names its run,
+/// also adds the step to `runs/<id>.json` (created by the first step), so `futbr runs list` and
+/// the web page show the cloud's runs like local ones. Between steps the record says `running`
+/// with [`RunRecord::next_step_by`] set; the promote step concludes it, and a failed step marks it
+/// failed with its error (a retry of the step sets it running again).
+pub async fn step_job<T, F, Fut>(
+    lake: &Lake,
+    job: &StepJob,
+    which: JobStep,
+    work: F,
+) -> Result<T, PipelineError>
+where
+    F: FnOnce(Lake) -> Fut,
+    Fut: std::future::Future<Output = Result<T, PipelineError>>,
+    T: JobOutcome,
+{
+    let Some(run_id) = job.run_id.clone() else {
+        return under_lease(lake, &new_run_id(), job.lease, work).await;
+    };
+    let lease_holder = run_id.clone();
+    under_lease(lake, &lease_holder, job.lease, |fenced| async move {
+        let mut record = match RunRecord::load(&fenced, &run_id).await? {
+            Some(record) => record,
+            None => {
+                let mut record = RunRecord::new(&run_id, &job.trigger);
+                record.champion_before =
+                    Registry::new(&fenced).champion().await?.map(|c| c.version);
+                record
+            }
+        };
+        record.status = RunStatus::Running;
+        record.next_step_by = None;
+        record.finished_at = None;
+        let done = step(&fenced, &mut record, which.name(), async {
+            let value = work(fenced.clone()).await?;
+            let detail = value.detail()?;
+            Ok((value, detail))
+        })
+        .await;
+        match &done {
+            Ok(value) => {
+                value.note(&mut record);
+                if which == JobStep::Promote {
+                    let champion = Registry::new(&fenced).champion().await?.map(|c| c.version);
+                    value.conclude(&mut record, champion);
+                    record.finished_at = Some(Utc::now());
+                } else {
+                    record.next_step_by = Some(Utc::now() + NEXT_STEP_WITHIN);
+                }
+            }
+            Err(e) => {
+                record.status = RunStatus::Failed;
+                record.message = format!("{} failed: {e}", which.name());
+                record.finished_at = Some(Utc::now());
+            }
+        }
+        match (record.save(&fenced).await, done) {
+            (Ok(()), done) => done,
+            (Err(save), Ok(_)) => Err(save.into()),
+            (Err(save), Err(e)) => {
+                tracing::error!(run = %run_id, "cannot save the failed run's record: {save}");
+                Err(e)
+            }
+        }
+    })
+    .await
+}
+
+/// What a step job's result puts into its run's record.
+pub trait JobOutcome {
+    /// The step's `detail` in the record.
+    fn detail(&self) -> Result<serde_json::Value, PipelineError>;
+    /// Fields of the record the step fills.
+    fn note(&self, _record: &mut RunRecord) {}
+    /// Ends the run (the last step only).
+    fn conclude(&self, _record: &mut RunRecord, _champion_after: Option<String>) {}
+}
+
+impl JobOutcome for crate::ProcessReport {
+    fn detail(&self) -> Result<serde_json::Value, PipelineError> {
+        Ok(process_detail(self))
+    }
+    fn note(&self, record: &mut RunRecord) {
+        note_merge(record, self);
+    }
+}
+
+impl JobOutcome for Manifest {
+    fn detail(&self) -> Result<serde_json::Value, PipelineError> {
+        Ok(train_detail(self))
+    }
+    fn note(&self, record: &mut RunRecord) {
+        record.version = Some(self.version.clone());
+        record.inputs = self.inputs.clone();
+    }
+}
+
+impl JobOutcome for GateDecision {
+    fn detail(&self) -> Result<serde_json::Value, PipelineError> {
+        gate_detail(self)
+    }
+    fn conclude(&self, record: &mut RunRecord, champion_after: Option<String>) {
+        conclude(record, self.clone(), champion_after);
+    }
+}
+
 async fn run_steps(
     lake: &Lake,
     options: &PipelineOptions,
@@ -431,17 +570,64 @@ async fn run_steps(
             },
         )
         .await?;
-        let detail = serde_json::json!({
-            "matches": report.matches,
-            "rows_quarantined": report.rows_quarantined(),
-            "files_rejected": report.files_rejected(),
-            "conflicts": report.conflicts(),
-            "corrections": report.merge.corrections.len(),
-            "matches_sha256": report.matches_sha256,
-        });
+        let detail = process_detail(&report);
         Ok((report, detail))
     })
     .await?;
+    note_merge(record, &processed);
+    if let Some(cm) = &champion_manifest {
+        if cm.data_sha256 == processed.matches_sha256 {
+            record.status = RunStatus::UpToDate;
+            record.champion_after = record.champion_before.clone();
+            record.message = format!(
+                "up to date: the processed matches equal those of champion {} ({} row(s) quarantined, {} file(s) rejected)",
+                cm.version,
+                processed.rows_quarantined(),
+                processed.files_rejected()
+            );
+            return Ok(());
+        }
+    }
+    let train_options = TrainOptions {
+        run_id: run_id.clone(),
+        recipe: options.recipe,
+        compare: options.compare.clone(),
+    };
+    let manifest = step(lake, record, "train", async {
+        let m = train(lake, &train_options).await?;
+        let detail = train_detail(&m);
+        Ok((m, detail))
+    })
+    .await?;
+    record.version = Some(manifest.version.clone());
+    let decision = step(lake, record, "promote", async {
+        let d = promote(lake, Some(&manifest.version), false, options.tolerance).await?;
+        let detail = gate_detail(&d)?;
+        Ok((d, detail))
+    })
+    .await?;
+    conclude(
+        record,
+        decision,
+        registry.champion().await?.map(|c| c.version),
+    );
+    Ok(())
+}
+
+/// What a run record keeps of the process step.
+fn process_detail(report: &crate::ProcessReport) -> serde_json::Value {
+    serde_json::json!({
+        "matches": report.matches,
+        "rows_quarantined": report.rows_quarantined(),
+        "files_rejected": report.files_rejected(),
+        "conflicts": report.conflicts(),
+        "corrections": report.merge.corrections.len(),
+        "matches_sha256": report.matches_sha256,
+    })
+}
+
+/// Counts and spells out (the first few) conflicts and corrections of a processing in the record.
+fn note_merge(record: &mut RunRecord, processed: &crate::ProcessReport) {
     record.conflicts = processed.merge.conflicts.len();
     record.corrections = processed.merge.corrections.len();
     record.merge_notes = processed
@@ -466,50 +652,32 @@ async fn run_steps(
             "rows with a score conflicting with a known result were quarantined; the known results stay"
         );
     }
-    if let Some(cm) = &champion_manifest {
-        if cm.data_sha256 == processed.matches_sha256 {
-            record.status = RunStatus::UpToDate;
-            record.champion_after = record.champion_before.clone();
-            record.message = format!(
-                "up to date: the processed matches equal those of champion {} ({} row(s) quarantined, {} file(s) rejected)",
-                cm.version,
-                processed.rows_quarantined(),
-                processed.files_rejected()
-            );
-            return Ok(());
-        }
-    }
-    let train_options = TrainOptions {
-        run_id: run_id.clone(),
-        recipe: options.recipe,
-        compare: options.compare.clone(),
-    };
-    let manifest = step(lake, record, "train", async {
-        let m = train(lake, &train_options).await?;
-        let detail = serde_json::json!({
-            "version": m.version, "candidate": m.candidate, "matches": m.matches,
-            "evaluation": m.evaluation,
-        });
-        Ok((m, detail))
+}
+
+/// What a run record keeps of the train step.
+fn train_detail(m: &Manifest) -> serde_json::Value {
+    serde_json::json!({
+        "version": m.version, "candidate": m.candidate, "matches": m.matches,
+        "evaluation": m.evaluation,
     })
-    .await?;
-    record.version = Some(manifest.version.clone());
-    let decision = step(lake, record, "promote", async {
-        let d = promote(lake, Some(&manifest.version), false, options.tolerance).await?;
-        let detail = serde_json::to_value(&d).map_err(|e| PipelineError::Encode {
-            what: "the gate decision".into(),
-            reason: e.to_string(),
-        })?;
-        Ok((d, detail))
+}
+
+/// What a run record keeps of the promote step: the gate's decision.
+fn gate_detail(d: &GateDecision) -> Result<serde_json::Value, PipelineError> {
+    serde_json::to_value(d).map_err(|e| PipelineError::Encode {
+        what: "the gate decision".into(),
+        reason: e.to_string(),
     })
-    .await?;
-    record.champion_after = registry.champion().await?.map(|c| c.version);
+}
+
+/// Ends a run that reached the gate.
+fn conclude(record: &mut RunRecord, decision: GateDecision, champion_after: Option<String>) {
+    record.champion_after = champion_after;
     record.message = if decision.promoted {
-        format!("{} promoted: {}", manifest.version, decision.reason)
+        format!("{} promoted: {}", decision.challenger, decision.reason)
     } else {
-        format!("{} not promoted: {}", manifest.version, decision.reason)
+        format!("{} not promoted: {}", decision.challenger, decision.reason)
     };
     record.gate = Some(decision);
     record.status = RunStatus::Succeeded;
-    Ok(())
 }

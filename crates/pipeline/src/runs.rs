@@ -78,6 +78,10 @@ pub struct RunRecord {
     /// The first [`MAX_MERGE_NOTES`] conflicts and corrections, in words.
     #[serde(default)]
     pub merge_notes: Vec<String>,
+    /// A run made of separate step jobs (the cloud's state machine: one task per step) holds no
+    /// lease between its steps: until this time it is waiting for its next step, not abandoned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_step_by: Option<DateTime<Utc>>,
     /// ETag of this record as this process last wrote it: each save is a compare-and-swap on
     /// it, so a run cannot overwrite what a newer run wrote (e.g. marking it abandoned).
     #[serde(skip)]
@@ -102,8 +106,29 @@ impl RunRecord {
             conflicts: 0,
             corrections: 0,
             merge_notes: Vec::new(),
+            next_step_by: None,
             written: None,
         }
+    }
+
+    /// The stored record of `run_id`, ready to be updated by [`RunRecord::save`] (which then
+    /// replaces exactly what was read); `None` if there is none.
+    pub async fn load(lake: &Lake, run_id: &str) -> Result<Option<RunRecord>, LakeError> {
+        let key = keys::run_record(run_id);
+        let Some((bytes, etag)) = lake.get_with_etag(&key).await? else {
+            return Ok(None);
+        };
+        let mut run: RunRecord = serde_json::from_slice(&bytes).map_err(|e| LakeError::Table {
+            key,
+            reason: e.to_string(),
+        })?;
+        run.written = Some(etag);
+        Ok(Some(run))
+    }
+
+    /// Whether the run is between two of its step jobs at `now` (see `next_step_by`).
+    pub fn between_steps(&self, now: DateTime<Utc>) -> bool {
+        self.status == RunStatus::Running && self.next_step_by.is_some_and(|by| by > now)
     }
 
     /// Writes the record (whole object) by compare-and-swap: created if new, else replaced only
@@ -163,7 +188,10 @@ pub async fn live_run(lake: &Lake) -> Result<Option<String>, LakeError> {
 /// (a full disk). Only the lease holder can be running, so such a record is shown `abandoned`
 /// until the next run marks it so in the lake ([`mark_abandoned`]).
 pub fn as_seen(run: &mut RunRecord, live: Option<&str>) {
-    if run.status == RunStatus::Running && live != Some(run.run_id.as_str()) {
+    if run.status == RunStatus::Running
+        && live != Some(run.run_id.as_str())
+        && !run.between_steps(Utc::now())
+    {
         run.status = RunStatus::Abandoned;
         let last = run
             .steps
@@ -215,7 +243,10 @@ pub async fn get_run(lake: &Lake, run_id: &str) -> Result<RunRecord, LakeError> 
 pub async fn mark_abandoned(lake: &Lake, current: &str) -> Result<Vec<String>, LakeError> {
     let mut marked = Vec::new();
     for run in stored_runs(lake).await? {
-        if run.status != RunStatus::Running || run.run_id == current {
+        if run.status != RunStatus::Running
+            || run.run_id == current
+            || run.between_steps(Utc::now())
+        {
             continue;
         }
         let key = keys::run_record(&run.run_id);
@@ -226,7 +257,7 @@ pub async fn mark_abandoned(lake: &Lake, current: &str) -> Result<Vec<String>, L
             let Ok(mut run) = serde_json::from_slice::<RunRecord>(&bytes) else {
                 break;
             };
-            if run.status != RunStatus::Running {
+            if run.status != RunStatus::Running || run.between_steps(Utc::now()) {
                 break;
             }
             run.status = RunStatus::Abandoned;

@@ -16,6 +16,7 @@ import ast
 import fnmatch
 import json
 import os
+import re
 import socket
 import subprocess
 import time
@@ -370,6 +371,27 @@ def test_job_task_role_reads_raw_and_writes_only_outputs(aws, stack):
     assert not allowed(st, "s3:PutBucketPolicy", bucket)
 
 
+def lake_prefixes():
+    """Every top-level prefix of the lake layout as the code builds it (crates/lake/src/keys.rs):
+    the jobs read all of them, so a new one (as config/ was) needs the role widened."""
+    text = (ROOT / "crates/lake/src/keys.rs").read_text()
+    keys = re.findall(r'pub const [A-Z_]+: &str = "([^"]+)";', text)
+    assert len(keys) >= 8, keys
+    return sorted({k.split("/")[0] for k in keys})
+
+
+def test_job_task_role_reads_every_prefix_of_the_lake_layout(aws, stack):
+    _, outputs = stack
+    bucket = f"arn:aws:s3:::{outputs['BucketName']}"
+    st = role_statements(aws, "futbr-job-task")
+    prefixes = lake_prefixes()
+    assert "config" in prefixes
+    for prefix in prefixes:
+        assert allowed(st, "s3:GetObject", f"{bucket}/{prefix}/x"), prefix
+        assert allowed(st, "s3:ListBucket", bucket, **{"s3:prefix": f"{prefix}/"}), prefix
+    assert not allowed(st, "s3:PutObject", f"{bucket}/config/clubs.csv")
+
+
 def test_job_execution_role_only_pulls_and_logs(aws, stack):
     st = role_statements(aws, "futbr-job-execution")
     repo = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/futbr"
@@ -402,7 +424,11 @@ def test_state_machine_chains_process_train_promote_with_retry_and_catch(aws, st
         s = states[step]
         assert s["Resource"] == "arn:aws:states:::ecs:runTask.sync"
         command = s["Parameters"]["Overrides"]["ContainerOverrides"][0]["Command.$"]
-        assert command == f"States.Array('{step.lower()}', '--trigger-key', $.detail.object.key)"
+        # Every step of one execution adds itself to the run record runs/<execution name>.json.
+        assert command == (
+            f"States.Array('{step.lower()}', '--trigger-key', $.detail.object.key, "
+            "'--run-id', $$.Execution.Name)"
+        )
         assert s["Parameters"]["TaskDefinition"] == "${TaskDefinitionArn}"
         assert s["Parameters"]["Cluster"] == "${ClusterArn}"
         (retry,) = s["Retry"]
@@ -470,7 +496,7 @@ def test_api_instance_role_only_reads_what_it_serves(aws, stack):
     bucket = f"arn:aws:s3:::{outputs['BucketName']}"
     assert trust_principals(aws, "futbr-api-instance") == ["ecs-tasks.amazonaws.com"]
     st = role_statements(aws, "futbr-api-instance")
-    for prefix in ["models", "processed", "runs"]:
+    for prefix in ["models", "processed", "runs", "config"]:
         assert allowed(st, "s3:GetObject", f"{bucket}/{prefix}/x")
         assert allowed(st, "s3:ListBucket", bucket, **{"s3:prefix": f"{prefix}/"})
     assert not allowed(st, "s3:GetObject", f"{bucket}/raw/x.csv")
