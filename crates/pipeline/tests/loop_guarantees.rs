@@ -117,6 +117,13 @@ async fn the_gate_keeps_a_better_champion_and_says_why_with_both_numbers() {
         (a.trained, b.trained),
         (Candidate::SERVED_BY_DEFAULT, Candidate::BaseRates)
     );
+    // The same recipe on the same data again: the same candidates.json, byte for byte.
+    let again = train(&lake, &options).await.unwrap();
+    assert_ne!(again.version, challenger.version);
+    assert_eq!(
+        registry.comparison(&again.version).await.unwrap(),
+        registry.comparison(&challenger.version).await.unwrap()
+    );
     let champion_manifest = registry.manifest(&champion).await.unwrap();
     for (c, m) in [(&a, &champion_manifest), (&b, &challenger)] {
         let e = m.evaluation.as_ref().unwrap();
