@@ -242,14 +242,27 @@ pub fn time_chart(chart: &TimeChart) -> String {
     for (k, s) in &order {
         let (colour, width, dash) = stroke(s, *k);
         let mut path = String::new();
-        for (i, (d, v)) in s.points.iter().filter(|p| p.1.is_finite()).enumerate() {
+        let mut previous: Option<NaiveDate> = None;
+        for (d, v) in s.points.iter().filter(|p| p.1.is_finite()) {
+            // A line never bridges a season boundary (the months between seasons hold no match).
+            let bridges = previous.is_some_and(|p| {
+                chart
+                    .seasons
+                    .iter()
+                    .any(|(start, _)| p < *start && *start <= *d)
+            });
             let _ = write!(
                 path,
                 "{}{:.1},{:.1}",
-                if i == 0 { "M" } else { " L" },
+                match previous {
+                    None => "M",
+                    Some(_) if bridges => " M",
+                    Some(_) => " L",
+                },
                 x(*d),
                 y(*v)
             );
+            previous = Some(*d);
         }
         let _ = write!(
             out,
@@ -606,6 +619,41 @@ mod tests {
             .next()
             .unwrap();
         assert!(legend_y > TOP + PLOT_HEIGHT + 20.0);
+    }
+
+    #[test]
+    fn lines_break_at_season_boundaries() {
+        let chart = TimeChart {
+            title: "t".into(),
+            y_label: "RPS".into(),
+            series: vec![Series {
+                name: "served".into(),
+                points: vec![
+                    (d("2023-11-26"), 0.2),
+                    (d("2023-12-06"), 0.21),
+                    (d("2024-04-14"), 0.19),
+                    (d("2024-04-21"), 0.22),
+                ],
+                emphasis: true,
+                reference: false,
+            }],
+            seasons: vec![
+                (d("2023-11-26"), "2023".into()),
+                (d("2024-04-14"), "2024".into()),
+            ],
+            date_format: "%d/%m/%Y".into(),
+        };
+        let svg = time_chart(&chart);
+        let path = svg
+            .split("<path d=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        // Two pieces: 2023's two points, then 2024's two.
+        assert_eq!(path.matches('M').count(), 2, "{path}");
+        assert_eq!(path.matches('L').count(), 2, "{path}");
     }
 
     #[test]
