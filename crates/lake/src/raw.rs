@@ -167,6 +167,15 @@ fn walk_raw(root: &FsPath) -> Result<RawListing, LakeError> {
             // `symlink_metadata`: the entry itself, never what a link points to.
             let metadata = match std::fs::symlink_metadata(entry.path()) {
                 Ok(m) => m,
+                // A staging file is renamed to its final name when its write ends, possibly
+                // between reading the folder and reading the entry: it was being written.
+                Err(_) if is_staging_name(name) => {
+                    listing.skipped.push(SkippedRaw {
+                        name: shown,
+                        reason: STAGING_REASON.into(),
+                    });
+                    continue;
+                }
                 Err(e) => {
                     listing.skipped.push(SkippedRaw {
                         name: shown,
