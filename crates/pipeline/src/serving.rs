@@ -105,6 +105,32 @@ pub struct ModelInfo {
     pub trained_from: NaiveDate,
     pub trained_through: NaiveDate,
     pub matches: usize,
+    /// Whether this version learned from closing odds: the same candidate name is a different
+    /// model with and without them (market-elo without odds is a results Elo).
+    pub closing_odds_in_training: OddsInTraining,
+}
+
+/// Closing odds in a version's training data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct OddsInTraining {
+    /// The candidate reads odds (market ratings) and at least one training match had them.
+    pub used: bool,
+    /// Training matches with closing odds.
+    pub matches: usize,
+}
+
+/// What the market candidate read for a fixture: each club's market rating (Elo scale, learned
+/// from past closing odds and results) on the fixture's date, the learned home advantage, and the
+/// home club's expected score (win + half a draw) from their difference.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct MarketInputs {
+    pub home_rating: f64,
+    pub away_rating: f64,
+    pub home_advantage: f64,
+    /// home_rating − away_rating + home_advantage: the model's input.
+    pub difference: f64,
+    /// The Elo expectation of that difference.
+    pub home_expectation: f64,
 }
 
 /// The pre-match features of a fixture; serialised as an object from feature name to value, in
@@ -150,6 +176,9 @@ pub struct Prediction {
     pub model: ModelInfo,
     /// The pre-match features the model read, by name, in catalog order.
     pub features: FeatureSet,
+    /// The market ratings the model read (market candidates only; absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub market: Option<MarketInputs>,
     /// True when a club without history was accepted and its features are the newcomer priors.
     pub newcomer_priors_used: bool,
     /// Plain-language cautions (e.g. a date far past the champion's training data).
@@ -250,6 +279,29 @@ pub struct ServedModel {
     matches: Arc<[Match]>,
     clubs: ClubDirectory,
     latest_season: Vec<Team>,
+    /// The latest season with a full round of matches (see [`latest_full_season`]).
+    latest_season_label: Option<i32>,
+    /// Training matches with closing odds.
+    odds_matches: usize,
+}
+
+/// Matches a season needs to count as "the latest season" on the pages: one full round of a
+/// 20-club league. A single uploaded match of a new season must not make two clubs its field.
+pub const FULL_ROUND: usize = 10;
+
+/// The latest season with at least [`FULL_ROUND`] matches, else the one before it (a season
+/// that has just started), else the latest there is; `seasons`: each match's season.
+pub fn latest_full_season(seasons: impl IntoIterator<Item = i32>) -> Option<i32> {
+    let mut counts = std::collections::BTreeMap::<i32, usize>::new();
+    for season in seasons {
+        *counts.entry(season).or_default() += 1;
+    }
+    let mut newest_first = counts.iter().rev();
+    let (&latest, &n) = newest_first.next()?;
+    if n >= FULL_ROUND {
+        return Some(latest);
+    }
+    Some(newest_first.next().map_or(latest, |(&s, _)| s))
 }
 
 impl ServedModel {
@@ -299,7 +351,11 @@ impl ServedModel {
         matches: Vec<Match>,
     ) -> ServedModel {
         let clubs = ClubDirectory::new(artifact.engine.teams().map(Team::from));
-        let latest = matches.iter().map(|m| m.season).max();
+        let latest = latest_full_season(matches.iter().map(|m| m.season));
+        let odds_matches = matches
+            .iter()
+            .filter(|m| futbr_models::market::closing_odds(m).is_some())
+            .count();
         let mut latest_season: Vec<Team> = matches
             .iter()
             .filter(|m| Some(m.season) == latest)
@@ -316,7 +372,14 @@ impl ServedModel {
             matches: matches.into(),
             clubs,
             latest_season,
+            latest_season_label: latest,
+            odds_matches,
         }
+    }
+
+    /// The season whose clubs the pages list first (see [`latest_full_season`]).
+    pub fn latest_season(&self) -> Option<i32> {
+        self.latest_season_label
     }
 
     /// The version serving.
@@ -332,6 +395,10 @@ impl ServedModel {
             trained_from: self.artifact.trained_from,
             trained_through: self.artifact.trained_through,
             matches: self.artifact.matches,
+            closing_odds_in_training: OddsInTraining {
+                used: self.artifact.candidate.uses_market() && self.odds_matches > 0,
+                matches: self.odds_matches,
+            },
         }
     }
 
@@ -422,6 +489,18 @@ impl ServedModel {
             .artifact
             .predict_with_features(&fixture)
             .map_err(|e| QueryError::Model(e.to_string()))?;
+        let market = self.artifact.market.as_ref().map(|r| {
+            let (home_rating, away_rating) =
+                (r.rating(&home.name, date), r.rating(&away.name, date));
+            let difference = r.difference(&home.name, &away.name, date);
+            MarketInputs {
+                home_rating,
+                away_rating,
+                home_advantage: r.home_advantage,
+                difference,
+                home_expectation: futbr_features::ratings::elo_expectation(difference),
+            }
+        });
         let mut warnings = Vec::new();
         let days = (date - trained_through).num_days();
         if days >= STALE_AFTER_DAYS {
@@ -446,6 +525,7 @@ impl ServedModel {
             most_likely: OutcomeLabel::most_likely(&p),
             model: self.info(),
             features: FeatureSet(row),
+            market,
             newcomer_priors_used,
             warnings,
         })
@@ -594,6 +674,32 @@ mod tests {
             d("2026-11-30")
         );
         assert_eq!(default_fixture_date(None, d("2026-11-29")), d("2026-11-29"));
+    }
+
+    #[test]
+    fn the_latest_season_needs_a_full_round() {
+        let seasons = |spec: &[(i32, usize)]| {
+            spec.iter()
+                .flat_map(|&(s, n)| std::iter::repeat_n(s, n))
+                .collect::<Vec<_>>()
+        };
+        // One uploaded 2025 match does not make 2025 the latest season: 2024 stays.
+        assert_eq!(
+            latest_full_season(seasons(&[(2023, 380), (2024, 380), (2025, 1)])),
+            Some(2024)
+        );
+        assert_eq!(
+            latest_full_season(seasons(&[(2024, 380), (2025, 9)])),
+            Some(2024)
+        );
+        // A full round is enough.
+        assert_eq!(
+            latest_full_season(seasons(&[(2024, 380), (2025, FULL_ROUND)])),
+            Some(2025)
+        );
+        // Only a short season: that one; nothing: none.
+        assert_eq!(latest_full_season(seasons(&[(2025, 3)])), Some(2025));
+        assert_eq!(latest_full_season(Vec::new()), None);
     }
 
     #[test]

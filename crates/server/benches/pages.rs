@@ -52,6 +52,7 @@ fn pages(c: &mut Criterion) {
         home: "flamengo".into(),
         away: "PALMEIRAS".into(),
         date: String::new(),
+        new_club: false,
     };
     let page = render(&model, &answer, Lang::Pt);
     assert!(page.contains("id=\"answer\""), "the answer is on the page");

@@ -82,16 +82,53 @@ impl Lang {
         }
     }
 
-    /// "acerta o resultado mais provável em 48% dos jogos".
-    pub fn accuracy_sentence(self, accuracy: f64, rps: f64, matches: usize) -> String {
+    /// "1 jogo", "380 jogos" (singular and plural).
+    pub fn matches_count(self, n: usize) -> String {
+        match (self, n) {
+            (Lang::Pt, 1) => "1 jogo".into(),
+            (Lang::Pt, n) => format!("{n} jogos"),
+            (Lang::En, 1) => "1 match".into(),
+            (Lang::En, n) => format!("{n} matches"),
+        }
+    }
+
+    /// A size in bytes, in the language's notation ("1,1 MB").
+    pub fn size(self, bytes: u64) -> String {
+        if bytes >= 1 << 20 {
+            format!("{} MB", self.number(bytes as f64 / (1u64 << 20) as f64, 1))
+        } else if bytes >= 1 << 10 {
+            format!("{} KB", self.number(bytes as f64 / 1024.0, 1))
+        } else {
+            format!("{bytes} B")
+        }
+    }
+
+    /// "acerta o resultado mais provável em 48% dos jogos", with the base line when known: the
+    /// share of those matches the home club won (what "always the home club" gets right).
+    pub fn accuracy_sentence(
+        self,
+        accuracy: f64,
+        rps: f64,
+        matches: usize,
+        home_wins: Option<f64>,
+    ) -> String {
         let pct = format!("{:.0}%", 100.0 * accuracy);
+        let base = |v: f64| format!("{:.0}%", 100.0 * v);
         match self {
             Lang::Pt => format!(
-                "No teste retroativo ({matches} jogos que o modelo não tinha visto), acerta o resultado mais provável em {pct} dos jogos; RPS médio {} (quanto menor, melhor).",
+                "No teste retroativo ({} que o modelo não tinha visto), acerta o resultado mais provável em {pct} dos jogos{}; RPS médio {} (quanto menor, melhor).",
+                self.matches_count(matches),
+                home_wins
+                    .map(|h| format!(" (apostar sempre no mandante: {})", base(h)))
+                    .unwrap_or_default(),
                 self.number(rps, 4)
             ),
             Lang::En => format!(
-                "In the walk-forward backtest ({matches} matches the model had not seen), its most likely outcome happened in {pct} of the matches; mean RPS {} (lower is better).",
+                "In the walk-forward backtest ({} the model had not seen), its most likely outcome happened in {pct} of the matches{}; mean RPS {} (lower is better).",
+                self.matches_count(matches),
+                home_wins
+                    .map(|h| format!(" (always picking the home club: {})", base(h)))
+                    .unwrap_or_default(),
                 self.number(rps, 4)
             ),
         }
@@ -254,6 +291,18 @@ pub struct Texts {
     pub run_started: &'static str,
     pub run_busy: &'static str,
     pub refreshing: &'static str,
+    pub date_column: &'static str,
+    pub model_reads: &'static str,
+    pub context_features: &'static str,
+    pub context_note: &'static str,
+    pub no_data: &'static str,
+    pub no_data_note: &'static str,
+    pub new_club_label: &'static str,
+    pub new_club_offer: &'static str,
+    pub new_club_link: &'static str,
+    pub newest_first: &'static str,
+    pub form_legend: &'static str,
+    pub small_sample: &'static str,
 }
 
 pub static PT: Texts = Texts {
@@ -392,6 +441,18 @@ pub static PT: Texts = Texts {
     run_started: "Execução iniciada.",
     run_busy: "Já há uma execução em andamento",
     refreshing: "Atualizando automaticamente",
+    date_column: "Data",
+    model_reads: "O que o modelo usa",
+    context_features: "Contexto: o que o motor de features sabe de cada clube",
+    context_note: "O modelo em serviço não lê estas variáveis diretamente; elas mostram o que os dados dizem de cada clube.",
+    no_data: "sem dado",
+    no_data_note: "Chutes e posse de bola: não há estatísticas de jogo nos dados do modelo, então essas variáveis valem só a prévia de 50% e aparecem como “sem dado”.",
+    new_club_label: "Clube recém-promovido (sem histórico)",
+    new_club_offer: "É um clube recém-promovido, sem jogos nos dados?",
+    new_club_link: "Prever com valores de estreante",
+    newest_first: "mais recente primeiro",
+    form_legend: "V = vitória, E = empate, D = derrota",
+    small_sample: "amostra pequena demais para julgar (menos de 30 jogos)",
 };
 
 pub static EN: Texts = Texts {
@@ -530,6 +591,18 @@ pub static EN: Texts = Texts {
     run_started: "Run started.",
     run_busy: "A run is already in progress",
     refreshing: "Refreshing automatically",
+    date_column: "Date",
+    model_reads: "What the model reads",
+    context_features: "Context: what the feature engine knows about each club",
+    context_note: "The served model does not read these directly; they show what the data says about each club.",
+    no_data: "no data",
+    no_data_note: "Shots and possession: the model's data has no match statistics, so these features are only their 50% prior and are shown as “no data”.",
+    new_club_label: "Newly promoted club (no history)",
+    new_club_offer: "Is it a newly promoted club with no match in the data?",
+    new_club_link: "Predict with a newcomer's priors",
+    newest_first: "newest first",
+    form_legend: "W = win, D = draw, L = loss",
+    small_sample: "too small a sample to judge (fewer than 30 matches)",
 };
 
 #[cfg(test)]
@@ -543,8 +616,20 @@ mod tests {
         assert_eq!(Lang::parse("fr"), None);
         assert_eq!(Lang::Pt.percent(0.4812), "48,1%");
         assert_eq!(Lang::En.percent(0.4812), "48.1%");
-        assert!(Lang::Pt
-            .accuracy_sentence(0.48, 0.2, 380)
-            .contains("acerta o resultado mais provável em 48% dos jogos"));
+        let sentence = Lang::Pt.accuracy_sentence(0.48, 0.2, 380, Some(0.4612));
+        assert!(sentence.contains("acerta o resultado mais provável em 48% dos jogos"));
+        assert!(
+            sentence.contains("apostar sempre no mandante: 46%"),
+            "{sentence}"
+        );
+        assert!(!Lang::En
+            .accuracy_sentence(0.48, 0.2, 380, None)
+            .contains("home club:"));
+        assert_eq!(Lang::Pt.matches_count(1), "1 jogo");
+        assert_eq!(Lang::Pt.matches_count(2), "2 jogos");
+        assert_eq!(Lang::En.matches_count(1), "1 match");
+        assert_eq!(Lang::Pt.size(1_153_434), "1,1 MB");
+        assert_eq!(Lang::En.size(1_153_434), "1.1 MB");
+        assert_eq!(Lang::Pt.size(512), "512 B");
     }
 }

@@ -278,16 +278,22 @@ async fn home(State(web): State<Web>, headers: HeaderMap, RawQuery(q): RawQuery)
         home: param(&ctx.pairs, "home").unwrap_or_default(),
         away: param(&ctx.pairs, "away").unwrap_or_default(),
         date: param(&ctx.pairs, "date").unwrap_or_default(),
+        // A checkbox sends "true" (its value) when ticked, nothing otherwise.
+        new_club: param(&ctx.pairs, "new_club")
+            .is_some_and(|v| matches!(v.trim(), "true" | "on" | "1")),
     };
     let chrome = ctx.chrome(
         Section::Home,
         "/",
         model.as_ref().map(|m| m.version().to_string()),
     );
-    html(
-        &ctx,
-        views::home_page(model.as_deref(), &form, ctx.lang, chrome),
-    )
+    let page = views::home_view(model.as_deref(), &form, ctx.lang, chrome);
+    let mut response = html(&ctx, askama::Template::render(&page));
+    // A question the model cannot answer: the page (form and message) with the API's status.
+    if response.status() == StatusCode::OK {
+        *response.status_mut() = StatusCode::from_u16(page.status).unwrap_or(StatusCode::OK);
+    }
+    response
 }
 
 async fn model(State(web): State<Web>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
@@ -362,6 +368,10 @@ async fn model(State(web): State<Web>, headers: HeaderMap, RawQuery(q): RawQuery
         last_comparison: newest.as_deref().zip(last_comparison.as_ref()),
         champion_comparison: champion_comparison.as_ref(),
         champion_track,
+        champion_matches: served
+            .as_deref()
+            .filter(|m| champion.as_ref().is_some_and(|c| c.version == m.version()))
+            .map(|m| m.matches()),
     };
     html(&ctx, views::model_page(&data, ctx.lang, chrome))
 }

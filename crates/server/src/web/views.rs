@@ -4,11 +4,15 @@
 
 use askama::Template;
 use chrono::{DateTime, NaiveDate, Utc};
+use futbr_domain::Match;
+use futbr_features::Feature;
 use futbr_lake::registry::{Champion, Manifest};
 use futbr_models::charts::{self, CalibrationLabels, Series, TimeChart};
 use futbr_models::metrics::CalibrationBin;
 use futbr_pipeline::runs::RunRecord;
-use futbr_pipeline::serving::{ClubMatch, FixtureQuery, Prediction, QueryError, ServedModel};
+use futbr_pipeline::serving::{
+    ClubMatch, FixtureQuery, ModelInfo, Prediction, QueryError, ServedModel,
+};
 use futbr_pipeline::track_record::{StretchScore, VersionTrack};
 use futbr_pipeline::train::Comparison;
 use serde_json::Value;
@@ -98,6 +102,8 @@ pub struct HomeForm {
     pub home: String,
     pub away: String,
     pub date: String,
+    /// "clube recém-promovido": an unknown club is answered with a newcomer's priors.
+    pub new_club: bool,
 }
 
 /// A suggested club (a link that asks the same question with it).
@@ -111,6 +117,8 @@ pub struct FormError {
     pub title: String,
     pub message: String,
     pub suggestions: Vec<Suggestion>,
+    /// For an unknown club: the same question as a newly promoted club.
+    pub new_club_href: Option<String>,
 }
 
 /// One outcome's probability.
@@ -145,13 +153,6 @@ pub struct ClubView {
     pub ppm: String,
 }
 
-impl ClubView {
-    /// Results oldest first (how form is read).
-    pub fn rows_oldest_first(&self) -> impl Iterator<Item = &MatchRow> {
-        self.rows.iter().rev()
-    }
-}
-
 /// A meeting of the two clubs.
 pub struct MeetingRow {
     pub date: String,
@@ -168,6 +169,12 @@ pub struct FeatureView {
     pub meaning: &'static str,
 }
 
+/// One input of the served model, in words.
+pub struct InputView {
+    pub label: String,
+    pub value: String,
+}
+
 /// The answer to the question.
 pub struct AnswerView {
     pub home: String,
@@ -178,7 +185,15 @@ pub struct AnswerView {
     pub warnings: Vec<String>,
     pub clubs: Vec<ClubView>,
     pub h2h: Vec<MeetingRow>,
+    /// What the served model itself reads (for market-elo: the market ratings).
+    pub inputs: Vec<InputView>,
+    /// "Odds de fechamento no treino: sim (4.180 jogos)".
+    pub odds_line: String,
+    /// The feature engine's view of the fixture: context, not the model's input (unless the
+    /// candidate reads them, then `inputs` lists those).
     pub features: Vec<FeatureView>,
+    /// Some features are placeholders without data (shown as "sem dado").
+    pub no_data: bool,
     pub version: String,
     pub candidate: String,
     pub trained_through: String,
@@ -193,22 +208,29 @@ pub struct HomePage {
     pub form_home: String,
     pub form_away: String,
     pub form_date: String,
+    pub form_new_club: bool,
     pub error_field: String,
     pub clubs_latest: Vec<String>,
     pub clubs_other: Vec<String>,
     pub latest_season: Option<i32>,
     pub error: Option<FormError>,
     pub answer: Option<AnswerView>,
+    /// The HTTP status, as the API would answer the same question (404 unknown club, 422 same
+    /// club or a date already known, 400 a malformed date or a missing club).
+    pub status: u16,
 }
 
 /// Meetings shown in the head-to-head.
 pub const MEETINGS: usize = 5;
 
-fn query_href(home: &str, away: &str, date: &str) -> String {
+fn query_href(home: &str, away: &str, date: &str, new_club: bool) -> String {
     let mut s = url::form_urlencoded::Serializer::new(String::new());
     s.append_pair("home", home).append_pair("away", away);
     if !date.is_empty() {
         s.append_pair("date", date);
+    }
+    if new_club {
+        s.append_pair("new_club", "true");
     }
     format!("/?{}", s.finish())
 }
@@ -217,7 +239,12 @@ fn match_row(m: &ClubMatch, lang: Lang) -> MatchRow {
     let t = lang.texts();
     let (letter, class, word) = match m.result {
         "W" => (if lang == Lang::Pt { "V" } else { "W" }, "w", t.win),
-        "D" => (if lang == Lang::Pt { "E" } else { "D" }, "d", t.draw),
+        // Lower case like the other two words ("vitória", "derrota").
+        "D" => (
+            if lang == Lang::Pt { "E" } else { "D" },
+            "d",
+            if lang == Lang::Pt { "empate" } else { "draw" },
+        ),
         _ => (if lang == Lang::Pt { "D" } else { "L" }, "l", t.loss),
     };
     MatchRow {
@@ -231,9 +258,20 @@ fn match_row(m: &ClubMatch, lang: Lang) -> MatchRow {
     }
 }
 
+/// The HTTP status of a question the model cannot answer: the API's for the same error.
+fn query_status(e: &QueryError) -> u16 {
+    match e {
+        QueryError::UnknownClub(_) | QueryError::NewClubNotAllowed { .. } => 404,
+        QueryError::SameClub { .. } | QueryError::DateNotAfterTraining { .. } => 422,
+        QueryError::EmptyClub | QueryError::NotFinite { .. } => 400,
+        QueryError::Model(_) => 500,
+    }
+}
+
 fn query_error(e: QueryError, form: &HomeForm, lang: Lang) -> (String, FormError) {
     let t = lang.texts();
     let pt = lang == Lang::Pt;
+    let new_club_href = Some(query_href(&form.home, &form.away, &form.date, true));
     match e {
         QueryError::UnknownClub(u) => {
             let field = if u.name.trim() == form.home.trim() {
@@ -252,7 +290,7 @@ fn query_error(e: QueryError, form: &HomeForm, lang: Lang) -> (String, FormError
                     };
                     Suggestion {
                         label: c.to_string(),
-                        href: query_href(&h, &a, &form.date),
+                        href: query_href(&h, &a, &form.date, form.new_club),
                     }
                 })
                 .collect();
@@ -267,6 +305,7 @@ fn query_error(e: QueryError, form: &HomeForm, lang: Lang) -> (String, FormError
                     title: t.unknown_club.into(),
                     message,
                     suggestions,
+                    new_club_href,
                 },
             )
         }
@@ -287,6 +326,7 @@ fn query_error(e: QueryError, form: &HomeForm, lang: Lang) -> (String, FormError
                     title: t.unknown_club.into(),
                     message,
                     suggestions: Vec::new(),
+                    new_club_href,
                 },
             )
         }
@@ -300,6 +340,7 @@ fn query_error(e: QueryError, form: &HomeForm, lang: Lang) -> (String, FormError
                     format!("The home and away clubs are the same club ({club}).")
                 },
                 suggestions: Vec::new(),
+                new_club_href: None,
             },
         ),
         QueryError::EmptyClub => (
@@ -313,6 +354,7 @@ fn query_error(e: QueryError, form: &HomeForm, lang: Lang) -> (String, FormError
                 title: t.missing_club.into(),
                 message: String::new(),
                 suggestions: Vec::new(),
+                new_club_href: None,
             },
         ),
         QueryError::DateNotAfterTraining {
@@ -332,6 +374,7 @@ fn query_error(e: QueryError, form: &HomeForm, lang: Lang) -> (String, FormError
                     )
                 },
                 suggestions: Vec::new(),
+                new_club_href: None,
             },
         ),
         other => (
@@ -340,6 +383,7 @@ fn query_error(e: QueryError, form: &HomeForm, lang: Lang) -> (String, FormError
                 title: t.warnings.into(),
                 message: other.to_string(),
                 suggestions: Vec::new(),
+                new_club_href: None,
             },
         ),
     }
@@ -353,20 +397,32 @@ pub fn parse_form_date(text: &str) -> Option<NaiveDate> {
         .ok()
 }
 
+/// A prediction's warning as a sentence in the page's language (the API's are terse English
+/// for logs and clients): staleness and newcomers are rewritten from the prediction's fields.
 fn warning_text(w: &str, lang: Lang, p: &Prediction) -> String {
-    if lang == Lang::En {
-        return w.to_string();
-    }
+    let pt = lang == Lang::Pt;
     if w.starts_with("stale") {
-        format!(
-            "O modelo conhece resultados só até {}, {} dias antes de {}; o que foi jogado desde então não está nesta previsão.",
+        let (through, date) = (
             p.model.trained_through.format(lang.date_format()),
-            (p.date - p.model.trained_through).num_days(),
-            p.date.format(lang.date_format())
-        )
-    } else {
-        w.to_string()
+            p.date.format(lang.date_format()),
+        );
+        let days = (p.date - p.model.trained_through).num_days();
+        return if pt {
+            format!("O modelo conhece resultados só até {through}, {days} dias antes de {date}; o que foi jogado desde então não está nesta previsão.")
+        } else {
+            format!("The model knows results only up to {through}, {days} days before {date}; nothing played since then is in this prediction.")
+        };
     }
+    for club in [&p.home, &p.away] {
+        if !club.known && w.starts_with(club.name.as_str()) {
+            return if pt {
+                format!("{} não tem jogos nos dados do modelo: as variáveis dele são as de um estreante (clube recém-promovido).", club.name)
+            } else {
+                format!("{} has no match in the model's data: its features are a newcomer's (a newly promoted club).", club.name)
+            };
+        }
+    }
+    w.to_string()
 }
 
 fn answer_view(model: &ServedModel, p: &Prediction, lang: Lang) -> AnswerView {
@@ -401,12 +457,8 @@ fn answer_view(model: &ServedModel, p: &Prediction, lang: Lang) -> AnswerView {
             .as_ref()
             .map(|s| s.recent.iter().map(|m| match_row(m, lang)).collect())
             .unwrap_or_default();
-        let form_words = rows
-            .iter()
-            .rev()
-            .map(|r| r.word)
-            .collect::<Vec<_>>()
-            .join(", ");
+        // Newest first, like the table beside it.
+        let form_words = rows.iter().map(|r| r.word).collect::<Vec<_>>().join(", ");
         ClubView {
             name: name.to_string(),
             role,
@@ -440,12 +492,18 @@ fn answer_view(model: &ServedModel, p: &Prediction, lang: Lang) -> AnswerView {
     } else {
         Vec::new()
     };
+    let mut no_data = false;
     let features = p
         .features
         .iter()
         .map(|(f, v)| FeatureView {
             name: f.name(),
-            value: lang.number(v, 3),
+            value: if is_placeholder(f, v) {
+                no_data = true;
+                t.no_data.to_string()
+            } else {
+                lang.number(v, 3)
+            },
             unit: match lang {
                 Lang::Pt => f.unit_pt(),
                 Lang::En => f.unit(),
@@ -472,7 +530,10 @@ fn answer_view(model: &ServedModel, p: &Prediction, lang: Lang) -> AnswerView {
             club(&p.away.name, p.away.known, t.away),
         ],
         h2h,
+        inputs: model_inputs(p, lang),
+        odds_line: odds_line(&p.model, lang),
         features,
+        no_data,
         version: p.model.version.clone(),
         candidate: p.model.candidate.name().to_string(),
         trained_through: p
@@ -480,16 +541,147 @@ fn answer_view(model: &ServedModel, p: &Prediction, lang: Lang) -> AnswerView {
             .trained_through
             .format(lang.date_format())
             .to_string(),
-        quality: quality_sentence(&model.manifest, lang),
+        quality: quality_sentence(&model.manifest, Some(model.matches()), lang),
     }
 }
 
-/// "acerta o resultado mais provável em 48% dos jogos" from a version's evaluation.
-pub fn quality_sentence(manifest: &Manifest, lang: Lang) -> Option<String> {
-    manifest
-        .evaluation
-        .as_ref()
-        .map(|e| lang.accuracy_sentence(e.scores.accuracy, e.scores.rps, e.matches))
+/// A match-statistics feature at its no-data prior (shares 0.5, possession 50%): the lake has
+/// no statistics for the club, so the value is not a fact about it.
+fn is_placeholder(f: Feature, v: f64) -> bool {
+    use Feature::*;
+    matches!(
+        f,
+        ShotShareHome
+            | ShotShareAway
+            | OnTargetShareHome
+            | OnTargetShareAway
+            | PossessionHome
+            | PossessionAway
+    ) && (v == 0.5 || v == 50.0)
+}
+
+/// What the served model itself reads for this fixture: the market ratings for the market
+/// candidate, else the feature columns of a feature-based one (none for the others).
+fn model_inputs(p: &Prediction, lang: Lang) -> Vec<InputView> {
+    let pt = lang == Lang::Pt;
+    if let Some(m) = &p.market {
+        let rating = |club: &str| {
+            if pt {
+                format!("Rating de mercado do {club}")
+            } else {
+                format!("{club}'s market rating")
+            }
+        };
+        return vec![
+            InputView {
+                label: rating(&p.home.name),
+                value: lang.number(m.home_rating, 1),
+            },
+            InputView {
+                label: rating(&p.away.name),
+                value: lang.number(m.away_rating, 1),
+            },
+            InputView {
+                label: if pt {
+                    "Vantagem do mando (pontos)"
+                } else {
+                    "Home advantage (points)"
+                }
+                .into(),
+                value: lang.number(m.home_advantage, 1),
+            },
+            InputView {
+                label: if pt {
+                    "Diferença: a entrada do modelo"
+                } else {
+                    "Difference: the model's input"
+                }
+                .into(),
+                value: lang.number(m.difference, 1),
+            },
+            InputView {
+                label: if pt {
+                    "Expectativa do mandante (vitória + meio empate)"
+                } else {
+                    "Home expectation (win + half a draw)"
+                }
+                .into(),
+                value: lang.percent(m.home_expectation),
+            },
+        ];
+    }
+    p.model
+        .candidate
+        .columns()
+        .into_iter()
+        .map(|f| InputView {
+            label: match lang {
+                Lang::Pt => f.meaning_pt().to_string(),
+                Lang::En => f.meaning().to_string(),
+            },
+            value: if is_placeholder(f, p.features.0.get(f)) {
+                lang.texts().no_data.to_string()
+            } else {
+                lang.number(p.features.0.get(f), 3)
+            },
+        })
+        .collect()
+}
+
+/// "Odds de fechamento no treino: sim (4.180 jogos)".
+fn odds_line(m: &ModelInfo, lang: Lang) -> String {
+    let odds = m.closing_odds_in_training;
+    match (lang, odds.used) {
+        (Lang::Pt, true) => format!(
+            "Odds de fechamento no treino: sim ({} de {} jogos tinham odds).",
+            odds.matches, m.matches
+        ),
+        (Lang::Pt, false) if m.candidate.uses_market() => format!(
+            "Odds de fechamento no treino: não (nenhum dos {} jogos tinha odds: os ratings vêm só dos resultados).",
+            m.matches
+        ),
+        (Lang::Pt, false) => format!(
+            "Odds de fechamento no treino: não (este modelo não lê odds; {} de {} jogos as tinham).",
+            odds.matches, m.matches
+        ),
+        (Lang::En, true) => format!(
+            "Closing odds in training: yes ({} of {} matches had odds).",
+            odds.matches, m.matches
+        ),
+        (Lang::En, false) if m.candidate.uses_market() => format!(
+            "Closing odds in training: no (none of the {} matches had odds: the ratings come from results only).",
+            m.matches
+        ),
+        (Lang::En, false) => format!(
+            "Closing odds in training: no (this model does not read odds; {} of {} matches had them).",
+            odds.matches, m.matches
+        ),
+    }
+}
+
+/// "acerta o resultado mais provável em 48% dos jogos" from a version's evaluation; with
+/// `matches` (those the version saw), also the share of its evaluation window won at home.
+pub fn quality_sentence(
+    manifest: &Manifest,
+    matches: Option<&[Match]>,
+    lang: Lang,
+) -> Option<String> {
+    manifest.evaluation.as_ref().map(|e| {
+        let home_wins = matches.and_then(|all| {
+            let window: Vec<&Match> = all
+                .iter()
+                .filter(|m| m.date >= e.from && m.date <= e.to)
+                .collect();
+            (!window.is_empty()).then(|| {
+                window
+                    .iter()
+                    .filter(|m| m.outcome() == futbr_domain::Outcome::Home)
+                    .count() as f64
+                    / window.len() as f64
+            })
+        });
+        lang.accuracy_sentence(e.scores.accuracy, e.scores.rps, e.matches, home_wins)
+    })
 }
 
 /// Renders Início: the form, and the answer (or a message) when a question was asked.
@@ -499,6 +691,16 @@ pub fn home_page(
     lang: Lang,
     chrome: Chrome,
 ) -> Result<String, askama::Error> {
+    home_view(model, form, lang, chrome).render()
+}
+
+/// Início as data: the form, and the answer (or a message, with its HTTP status).
+pub fn home_view(
+    model: Option<&ServedModel>,
+    form: &HomeForm,
+    lang: Lang,
+    chrome: Chrome,
+) -> HomePage {
     let t = lang.texts();
     let mut page = HomePage {
         c: chrome,
@@ -506,15 +708,17 @@ pub fn home_page(
         form_home: form.home.clone(),
         form_away: form.away.clone(),
         form_date: form.date.clone(),
+        form_new_club: form.new_club,
         error_field: String::new(),
         clubs_latest: Vec::new(),
         clubs_other: Vec::new(),
         latest_season: None,
         error: None,
         answer: None,
+        status: 200,
     };
     let Some(model) = model else {
-        return page.render();
+        return page;
     };
     for club in model.clubs() {
         if club.in_latest_season {
@@ -523,10 +727,10 @@ pub fn home_page(
             page.clubs_other.push(club.name);
         }
     }
-    page.latest_season = model.matches().last().map(|m| m.season);
+    page.latest_season = model.latest_season();
     let asked = !form.home.trim().is_empty() || !form.away.trim().is_empty();
     if !asked {
-        return page.render();
+        return page;
     }
     let date = if form.date.trim().is_empty() {
         None
@@ -535,6 +739,7 @@ pub fn home_page(
             Some(d) => Some(d),
             None => {
                 page.error_field = "date".into();
+                page.status = 400;
                 page.error = Some(FormError {
                     title: t.bad_date.into(),
                     message: if lang == Lang::Pt {
@@ -543,8 +748,9 @@ pub fn home_page(
                         format!("“{}” is not a date (YYYY-MM-DD).", form.date.trim())
                     },
                     suggestions: Vec::new(),
+                    new_club_href: None,
                 });
-                return page.render();
+                return page;
             }
         }
     };
@@ -552,17 +758,18 @@ pub fn home_page(
         home: form.home.clone(),
         away: form.away.clone(),
         date,
-        new_club: false,
+        new_club: form.new_club,
     };
     match model.predict(&query) {
         Ok(p) => page.answer = Some(answer_view(model, &p, lang)),
         Err(e) => {
+            page.status = query_status(&e);
             let (field, error) = query_error(e, form, lang);
             page.error_field = field;
             page.error = Some(error);
         }
     }
-    page.render()
+    page
 }
 
 // ---------------------------------------------------------------- Modelo
@@ -653,16 +860,6 @@ fn format_time(t: &DateTime<Utc>, lang: Lang) -> String {
     }
 }
 
-fn human_size(bytes: u64) -> String {
-    if bytes >= 1 << 20 {
-        format!("{:.1} MB", bytes as f64 / (1u64 << 20) as f64)
-    } else if bytes >= 1 << 10 {
-        format!("{:.1} KB", bytes as f64 / 1024.0)
-    } else {
-        format!("{bytes} B")
-    }
-}
-
 /// What Modelo is rendered from.
 pub struct ModelData<'a> {
     /// Every version, oldest first.
@@ -678,6 +875,8 @@ pub struct ModelData<'a> {
     pub champion_comparison: Option<&'a Comparison>,
     /// The champion's track record after its training data.
     pub champion_track: Option<&'a VersionTrack>,
+    /// The matches the champion saw, when it is the model serving (for the base line).
+    pub champion_matches: Option<&'a [Match]>,
 }
 
 /// A row of the candidates table.
@@ -706,7 +905,6 @@ pub struct ComparisonView {
 }
 
 fn comparison_view(version: &str, c: &Comparison, lang: Lang) -> ComparisonView {
-    let t = lang.texts();
     let best = |f: &dyn Fn(&futbr_models::metrics::Scores) -> f64, higher: bool| {
         c.candidates
             .iter()
@@ -734,11 +932,10 @@ fn comparison_view(version: &str, c: &Comparison, lang: Lang) -> ComparisonView 
     ComparisonView {
         version: version.to_string(),
         window: format!(
-            "{} – {} ({} {})",
+            "{} – {} ({})",
             c.from.format(lang.date_format()),
             c.to.format(lang.date_format()),
-            c.matches,
-            t.matches.to_lowercase()
+            lang.matches_count(c.matches)
         ),
         rows: c
             .candidates
@@ -803,6 +1000,71 @@ pub fn rps_over_time(
     }
 }
 
+/// The gate's decision in the page's language, from its fields (the record's `reason` is English,
+/// for logs).
+pub fn gate_sentence(g: &futbr_pipeline::runs::GateDecision, lang: Lang) -> String {
+    let pt = lang == Lang::Pt;
+    let n = lang.matches_count(g.window_matches);
+    let (rps, tol) = (
+        lang.number(g.challenger_rps, 4),
+        lang.number(g.tolerance, 4),
+    );
+    match (&g.champion, g.champion_rps, g.promoted) {
+        (Some(champion), Some(theirs), true) => {
+            let theirs = lang.number(theirs, 4);
+            if pt {
+                format!("{} foi promovido: RPS {rps}, no máximo {tol} acima dos {theirs} do campeão {champion}, nos mesmos {n}.", g.challenger)
+            } else {
+                format!("{} was promoted: RPS {rps}, within {tol} of the champion {champion}'s {theirs}, on the same {n}.", g.challenger)
+            }
+        }
+        (Some(champion), Some(theirs), false) => {
+            let theirs = lang.number(theirs, 4);
+            if pt {
+                format!("{} não foi promovido: RPS {rps}, pior que os {theirs} do campeão {champion} por mais de {tol}, nos mesmos {n}; o campeão continua.", g.challenger)
+            } else {
+                format!("{} was not promoted: RPS {rps}, worse than the champion {champion}'s {theirs} by more than {tol}, on the same {n}; the champion stays.", g.challenger)
+            }
+        }
+        (None, _, true) => {
+            if pt {
+                format!(
+                    "Ainda não havia campeão: a primeira versão, {}, foi promovida.",
+                    g.challenger
+                )
+            } else {
+                format!(
+                    "There was no champion yet: the first version, {}, was promoted.",
+                    g.challenger
+                )
+            }
+        }
+        (Some(champion), None, true) => {
+            if pt {
+                format!(
+                    "O campeão {champion} não existe mais (sua versão sumiu): {} o substitui.",
+                    g.challenger
+                )
+            } else {
+                format!("The champion {champion} is gone (its version has no manifest): {} replaces it.", g.challenger)
+            }
+        }
+        (_, _, false) => {
+            if pt {
+                format!(
+                    "{} não tem janela de avaliação (poucos dados): o campeão continua.",
+                    g.challenger
+                )
+            } else {
+                format!(
+                    "{} has no evaluation window (too little data): the champion stays.",
+                    g.challenger
+                )
+            }
+        }
+    }
+}
+
 /// Renders Modelo.
 pub fn model_page(data: &ModelData, lang: Lang, chrome: Chrome) -> Result<String, askama::Error> {
     let t = lang.texts();
@@ -854,7 +1116,7 @@ pub fn model_page(data: &ModelData, lang: Lang, chrome: Chrome) -> Result<String
         inputs: m
             .inputs
             .iter()
-            .map(|i| (i.key.clone(), human_size(i.size), i.sha256.clone()))
+            .map(|i| (i.key.clone(), lang.size(i.size), i.sha256.clone()))
             .collect(),
     });
     let gate = last_gate.map(|g| GateView {
@@ -866,18 +1128,18 @@ pub fn model_page(data: &ModelData, lang: Lang, chrome: Chrome) -> Result<String
             .map(|v| lang.number(v, 4))
             .unwrap_or_else(|| "—".into()),
         window: format!(
-            "{} – {} ({} {})",
+            "{} – {} ({})",
             g.window_from.format(lang.date_format()),
             g.window_to.format(lang.date_format()),
-            g.window_matches,
-            t.matches.to_lowercase()
+            lang.matches_count(g.window_matches)
         ),
         promoted: if g.promoted { t.yes } else { t.no },
-        reason: g.reason.clone(),
+        reason: gate_sentence(g, lang),
     });
     ModelPage {
         c: chrome,
-        champion_quality: champion_manifest.and_then(|m| quality_sentence(m, lang)),
+        champion_quality: champion_manifest
+            .and_then(|m| quality_sentence(m, data.champion_matches, lang)),
         champion_version,
         versions: rows,
         calibration_svg,
@@ -924,6 +1186,37 @@ pub struct PerformancePage {
     pub rows: Vec<RoundRow>,
 }
 
+/// Matches below which a version's track record is too small a sample to call it better or worse
+/// than the base rate (one round is 10; the RPS of 30 matches still moves by ~0.02 on luck).
+pub const MIN_MATCHES_TO_JUDGE: usize = 30;
+
+/// One version's track record in a sentence, with its number of matches; a verdict against the
+/// base rate only from [`MIN_MATCHES_TO_JUDGE`] matches on.
+pub fn track_sentence(v: &VersionTrack, lang: Lang) -> String {
+    let t = lang.texts();
+    let verdict = if v.matches < MIN_MATCHES_TO_JUDGE {
+        t.small_sample
+    } else if v.rps < v.base_rps {
+        t.better
+    } else {
+        t.worse
+    };
+    let (n, through) = (
+        lang.matches_count(v.matches),
+        v.trained_through.format(lang.date_format()),
+    );
+    let (rps, base_rps) = (lang.number(v.rps, 4), lang.number(v.base_rps, 4));
+    let (acc, base_acc) = (lang.percent(v.accuracy), lang.percent(v.base_accuracy));
+    match lang {
+        Lang::Pt => format!(
+            "{n} depois de {through}: RPS {rps} contra {base_rps} da taxa-base; acerto {acc} contra {base_acc} — {verdict}."
+        ),
+        Lang::En => format!(
+            "{n} after {through}: RPS {rps} against the base rate's {base_rps}; accuracy {acc} against {base_acc} — {verdict}."
+        ),
+    }
+}
+
 /// Renders Desempenho from the track record (or the error that prevented computing it).
 pub fn performance_page(
     tracks: Result<&[VersionTrack], String>,
@@ -941,28 +1234,7 @@ pub fn performance_page(
         .map(|v| TrackSummary {
             version: v.version.clone(),
             serving: v.serving,
-            text: match lang {
-                Lang::Pt => format!(
-                    "{} jogos depois de {}: RPS {} contra {} da taxa-base ({}); acerto {} contra {}.",
-                    v.matches,
-                    v.trained_through.format(lang.date_format()),
-                    lang.number(v.rps, 4),
-                    lang.number(v.base_rps, 4),
-                    if v.rps < v.base_rps { t.better } else { t.worse },
-                    lang.percent(v.accuracy),
-                    lang.percent(v.base_accuracy)
-                ),
-                Lang::En => format!(
-                    "{} matches after {}: RPS {} against the base rate's {} ({}); accuracy {} against {}.",
-                    v.matches,
-                    v.trained_through.format(lang.date_format()),
-                    lang.number(v.rps, 4),
-                    lang.number(v.base_rps, 4),
-                    if v.rps < v.base_rps { t.better } else { t.worse },
-                    lang.percent(v.accuracy),
-                    lang.percent(v.base_accuracy)
-                ),
-            },
+            text: track_sentence(v, lang),
         })
         .collect();
     let mut series: Vec<Series> = scored
@@ -1173,7 +1445,12 @@ pub fn runs_fragment(runs: &[RunRecord], lang: Lang) -> Result<String, askama::E
                     })
                     .collect(),
                 quarantined,
-                message: r.message.clone(),
+                // A run that reached the gate: its decision in the page's language.
+                message: r
+                    .gate
+                    .as_ref()
+                    .map(|g| gate_sentence(g, lang))
+                    .unwrap_or_else(|| r.message.clone()),
             }
         })
         .collect();
@@ -1316,6 +1593,74 @@ mod tests {
         // No data: an empty, valid chart.
         let empty = rps_over_time(None, None, Lang::En);
         assert!(empty.series.is_empty());
+    }
+
+    fn track(matches: usize, rps: f64) -> VersionTrack {
+        VersionTrack {
+            version: "v1".into(),
+            candidate: Candidate::MarketElo,
+            trained_through: d("2024-04-14"),
+            serving: true,
+            base_rate: [0.5, 0.25, 0.25],
+            matches,
+            rps,
+            accuracy: 0.0,
+            base_accuracy: 1.0,
+            base_rps: 0.23,
+            rounds: Vec::new(),
+            stretches: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_small_track_record_is_not_judged_against_the_base_rate() {
+        // One match, worse than the base rate: no verdict, the sample is named.
+        let one = track_sentence(&track(1, 0.40), Lang::Pt);
+        assert!(one.starts_with("1 jogo depois de 14/04/2024"), "{one}");
+        assert!(one.contains("amostra pequena demais"), "{one}");
+        assert!(!one.contains("pior que a taxa-base"), "{one}");
+        let few = track_sentence(&track(MIN_MATCHES_TO_JUDGE - 1, 0.40), Lang::En);
+        assert!(few.contains("too small a sample"), "{few}");
+        // Enough matches: the verdict.
+        let many = track_sentence(&track(MIN_MATCHES_TO_JUDGE, 0.40), Lang::Pt);
+        assert!(
+            many.contains("30 jogos") && many.contains("pior que a taxa-base"),
+            "{many}"
+        );
+        let good = track_sentence(&track(120, 0.20), Lang::Pt);
+        assert!(good.contains("melhor que a taxa-base"), "{good}");
+    }
+
+    #[test]
+    fn the_gate_decision_is_a_sentence_in_the_page_language() {
+        let mut g = futbr_pipeline::runs::GateDecision {
+            challenger: "v2".into(),
+            champion: None,
+            challenger_rps: 0.2034,
+            champion_rps: None,
+            tolerance: 0.002,
+            window_from: d("2024-01-01"),
+            window_to: d("2024-12-01"),
+            window_matches: 1,
+            promoted: true,
+            reason: "no champion yet: the first version is promoted".into(),
+        };
+        let first = gate_sentence(&g, Lang::Pt);
+        assert_eq!(
+            first,
+            "Ainda não havia campeão: a primeira versão, v2, foi promovida."
+        );
+        g.champion = Some("v1".into());
+        g.champion_rps = Some(0.2001);
+        g.promoted = false;
+        let kept = gate_sentence(&g, Lang::Pt);
+        assert!(kept.contains("0,2034") && kept.contains("0,2001"), "{kept}");
+        assert!(
+            kept.contains("mesmos 1 jogo") && kept.contains("o campeão continua"),
+            "{kept}"
+        );
+        assert!(!kept.contains("challenger"), "{kept}");
+        assert!(gate_sentence(&g, Lang::En).contains("the champion stays"));
     }
 
     #[test]
