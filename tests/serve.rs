@@ -174,6 +174,77 @@ async fn predictions_by_club_name_and_the_error_contract() {
         .unwrap();
     assert!(english.contains(derby.meaning()) && !english.contains(derby.meaning_pt()));
 
+    // The "why" is what the served model reads: market-elo's market ratings, as the API answers
+    // them, and whether closing odds were in its training data; the engine's 44 features follow
+    // as context, with the statistics this data set lacks shown as "sem dado", not as 50%.
+    let (_, api) = get(base, "/v1/predict?home=flamengo&away=palmeiras").await;
+    assert_eq!(api["model"]["candidate"], "market-elo");
+    let odds = &api["model"]["closing_odds_in_training"];
+    assert_eq!(odds["used"], false, "this data set has no odds: {odds}");
+    assert_eq!(odds["matches"], 0);
+    let home_rating = api["market"]["home_rating"].as_f64().unwrap();
+    let expectation = api["market"]["home_expectation"].as_f64().unwrap();
+    assert!((0.0..1.0).contains(&expectation));
+    let inputs = &page[page
+        .find("id=\"model-inputs\"")
+        .expect("the model's inputs")..];
+    let inputs = &inputs[..inputs.find("</section>").unwrap()];
+    assert!(inputs.contains("Rating de mercado do Flamengo"), "{inputs}");
+    assert!(
+        inputs.contains(&format!("{home_rating:.1}").replace('.', ",")),
+        "the page shows the API's market rating {home_rating}: {inputs}"
+    );
+    assert!(
+        inputs.contains("Odds de fechamento no treino: não"),
+        "{inputs}"
+    );
+    assert!(page.contains("Contexto: o que o motor de features sabe de cada clube (44)"));
+    assert!(page.contains("home_possession</code></td><td class=\"num\">sem dado"));
+
+    // A question the page cannot answer: the form and the message, with the API's status.
+    for (query, status, shows) in [
+        ("home=flamengo&away=flamengp", 404, "Clube desconhecido"),
+        ("home=Mirassol&away=palmeiras", 404, "id=\"new-club-offer\""),
+        ("home=flamengo&away=FLAMENGO", 422, "mesmo clube"),
+        (
+            "home=flamengo&away=palmeiras&date=2003-01-01",
+            422,
+            "Data inválida",
+        ),
+        (
+            "home=flamengo&away=palmeiras&date=ontem",
+            400,
+            "não é uma data",
+        ),
+        ("home=&away=palmeiras", 400, "Escolha o mandante"),
+    ] {
+        let r = client()
+            .get(format!("{base}/?{query}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status, "{query}");
+        let body = r.text().await.unwrap();
+        assert!(
+            body.contains("<form class=\"pick\""),
+            "{query}: the form is kept"
+        );
+        assert!(body.contains(shows), "{query}: {shows}");
+    }
+    // A newly promoted club, through the form's checkbox (a plain GET: no JavaScript needed).
+    let promoted = client()
+        .get(format!(
+            "{base}/?home=Mirassol&away=palmeiras&new_club=true"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(promoted.status(), 200);
+    let promoted = promoted.text().await.unwrap();
+    assert!(promoted.contains("id=\"answer\""));
+    assert!(promoted.contains("Mirassol não tem jogos nos dados do modelo"));
+    assert!(promoted.contains("name=\"new_club\" type=\"checkbox\" value=\"true\" checked"));
+
     // Accent- and case-insensitive names; the answer names its version and the features used.
     let (status, p) = get(
         base,
@@ -337,6 +408,17 @@ async fn predictions_by_club_name_and_the_error_contract() {
     assert_eq!(c["recent"].as_array().unwrap().len(), 5);
     assert_eq!(c["form"].as_str().unwrap().len(), 5);
     assert!(c["ratings"]["elo"].as_f64().is_some());
+    // Both Elos are named: the one earned by the last match, and the one a prediction for the
+    // next match day reads (after the off-season pull toward 1500), which /v1/predict uses.
+    let next = &c["for_next_match"];
+    let (_, p) = get(base, "/v1/predict?home=sao%20paulo&away=flamengo").await;
+    assert_eq!(next["date"], p["date"], "{next}");
+    assert_eq!(next["elo"], p["features"]["elo_home"], "{next}");
+    assert_eq!(next["market"], p["market"]["home_rating"], "{next}");
+    assert_ne!(
+        next["elo"], c["ratings"]["elo"],
+        "regressed after the break"
+    );
     let (status, _) = get(base, "/v1/clubs/nowhere%20united").await;
     assert_eq!(status, 404);
     let (_, models) = get(base, "/v1/models").await;

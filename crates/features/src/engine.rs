@@ -490,6 +490,13 @@ impl FeatureEngine {
         })
     }
 
+    /// A club's Elo for a match on `date`, as the features read it (pulled toward 1500 after a
+    /// break such as the off-season); `None` for a club the state has not seen.
+    pub fn elo_as_of(&self, team: &str, date: NaiveDate) -> Option<f64> {
+        let t = &self.teams[*self.index.get(team)?];
+        Some(t.elo_at(date, &self.config))
+    }
+
     fn team_index(&mut self, name: &Arc<str>) -> usize {
         if let Some(&i) = self.index.get(&**name) {
             return i;

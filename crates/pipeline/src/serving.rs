@@ -248,7 +248,11 @@ pub struct ClubSummary {
     pub name: String,
     /// Whether the club played in the latest season of the data.
     pub in_latest_season: bool,
+    /// The ratings after the club's latest match (what it earned).
     pub ratings: Option<ClubRatings>,
+    /// The ratings a prediction reads for a match on the default fixture date: after an
+    /// off-season break both are pulled toward the league mean, so they differ from `ratings`.
+    pub for_next_match: Option<RatingsForNextMatch>,
     /// Latest matches, newest first.
     pub recent: Vec<ClubMatch>,
     /// Results of the recent matches, oldest first (e.g. `WWDLW`).
@@ -256,6 +260,17 @@ pub struct ClubSummary {
     /// Points per match over the recent matches.
     pub points_per_match: Option<f64>,
     pub matches_played: usize,
+}
+
+/// A club's ratings as a prediction on `date` reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RatingsForNextMatch {
+    pub date: NaiveDate,
+    /// Elo, the `elo_home`/`elo_away` feature for that date.
+    pub elo: f64,
+    /// The market rating, when the served model reads market ratings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub market: Option<f64>,
 }
 
 /// A club in the directory listing.
@@ -605,6 +620,17 @@ impl ServedModel {
             name: club.to_string(),
             in_latest_season: self.latest_season.binary_search(&club).is_ok(),
             ratings: self.artifact.engine.ratings(&club),
+            for_next_match: {
+                let date = self.default_date();
+                self.artifact
+                    .engine
+                    .elo_as_of(&club, date)
+                    .map(|elo| RatingsForNextMatch {
+                        date,
+                        elo,
+                        market: self.artifact.market.as_ref().map(|m| m.rating(&club, date)),
+                    })
+            },
             form: recent.iter().rev().map(|m| m.result).collect(),
             points_per_match: (!recent.is_empty()).then(|| points as f64 / recent.len() as f64),
             recent,

@@ -255,7 +255,7 @@ fn log_warnings(p: &Prediction) {
 
 /// The champion's probabilities for one fixture, by club name.
 #[utoipa::path(get, path = "/v1/predict", tag = "predictions", params(PredictParams), responses(
-    (status = 200, description = "Probabilities, most likely outcome, model version, features used", body = Object),
+    (status = 200, description = "Probabilities, most likely outcome, the model (`version`, `candidate`, `trained_through`, `closing_odds_in_training`: `{used, matches}`, since the same candidate name is a different model with and without odds), `market` (market candidates: `home_rating`, `away_rating`, `home_advantage`, `difference`, `home_expectation`: what the model read), the feature engine's 44 features, warnings", body = Object),
     (status = 400, body = ErrorBody), (status = 404, description = "Unknown club, with the closest names", body = ErrorBody),
     (status = 422, description = "Same club twice, or a date the champion already knows", body = ErrorBody),
     (status = 503, body = ErrorBody)))]
@@ -419,7 +419,7 @@ pub async fn clubs(State(state): State<AppState>) -> Result<Response, ApiError> 
 /// One club: recent matches, form, ratings.
 #[utoipa::path(get, path = "/v1/clubs/{club}", tag = "clubs",
     params(("club" = String, Path, description = "Club name, matched case- and accent-insensitively")),
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, description = "Recent matches, form, `ratings` (after the club's latest match) and `for_next_match` (`date`, `elo`, `market`: what a prediction for the default match day reads, after the off-season pull toward the mean)", body = Object), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn club(
     State(state): State<AppState>,
     Path(name): Path<String>,
