@@ -579,11 +579,13 @@ async fn no_javascript_flow(driver: &str, profile: &Path, base: &str, http: &req
         text(&c, "#model-version").await,
         api["model"]["version"].as_str().unwrap()
     );
+    // Shown as people write the names (the API's `display`: "São Paulo", not the data's "Sao Paulo").
     let title = format!(
         "{} × {}",
-        api["home"]["name"].as_str().unwrap(),
-        api["away"]["name"].as_str().unwrap()
+        api["home"]["display"].as_str().unwrap(),
+        api["away"]["display"].as_str().unwrap()
     );
+    assert!(title.starts_with("São Paulo × "), "{title}");
     assert!(text(&c, "#answer-title").await.contains(&title));
     shot(&c, "home-nojs.png").await;
 

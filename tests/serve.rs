@@ -254,6 +254,23 @@ async fn predictions_by_club_name_and_the_error_contract() {
     assert_eq!(status, 200, "{p}");
     assert_eq!(p["home"]["name"], "Flamengo");
     assert_eq!(p["away"]["name"], "Sao Paulo");
+    assert_eq!(p["away"]["display"], "São Paulo", "shown with its accent");
+    let accents = client()
+        .get(format!(
+            "{base}/?home=gremio&away=SAO+PAULO&date=2025-03-01"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(accents.contains("Grêmio × São Paulo"), "the answer's title");
+    assert!(
+        accents.contains("<option value=\"Grêmio\">"),
+        "the club list"
+    );
+    assert!(!accents.contains("Sao Paulo") && !accents.contains("Gremio"));
     assert_eq!(p["model"]["version"], version.as_str());
     let probs = [
         &p["probabilities"]["home"],

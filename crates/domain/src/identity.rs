@@ -2,8 +2,10 @@
 //!
 //! The sources spell clubs differently (the Brazilian data set's `Flamengo`, football-data.co.uk's
 //! `Flamengo RJ`). The table maps every known spelling to one canonical name, the Brazilian data
-//! set's. It ships with the project (`data/clubs.csv`: `club,state,aliases` with aliases separated
-//! by `|`) and a lake may extend it with a file of the same format (`config/clubs.csv`).
+//! set's. It ships with the project (`data/clubs.csv`: `club,state,aliases[,display]` with aliases
+//! separated by `|`, and the name as people write it, accents included, when it differs from the
+//! data set's unaccented spelling) and a lake may extend it with a file of the same format
+//! (`config/clubs.csv`). The display name is for showing only: matching stays accent-insensitive.
 //!
 //! Built on [`crate::clubs`]: spellings are compared by their [`fold`]ed form and the closest
 //! names reported are [`ClubDirectory::closest`]'s, the same the CLI and the API give for a
@@ -34,6 +36,8 @@ pub struct Club {
     pub name: Team,
     /// Federation state, e.g. `RJ`; empty when unknown.
     pub state: Arc<str>,
+    /// The name as shown to people (`São Paulo`); empty: the canonical name.
+    pub display: Arc<str>,
 }
 
 /// What a name resolves to.
@@ -94,6 +98,7 @@ impl ClubTable {
             .map_err(|e| error(1, format!("unreadable header: {e}")))?
             .clone();
         let column = |name: &str| header.iter().position(|h| h.trim() == name);
+        let display_at = column("display");
         let (Some(club_at), state_at, aliases_at) =
             (column("club"), column("state"), column("aliases"))
         else {
@@ -117,12 +122,34 @@ impl ClubTable {
                     format!("club name '{name}' is empty, too long or has control characters"),
                 ));
             }
+            let display = get(display_at);
+            if display.chars().count() > 60 || display.chars().any(char::is_control) {
+                return Err(error(
+                    line,
+                    format!(
+                        "display name '{display}' of {name} is too long or has control characters"
+                    ),
+                ));
+            }
+            if !display.is_empty() && fold(display) != fold(name) {
+                // A display name is the same name written properly, never another club's.
+                return Err(error(
+                    line,
+                    format!("display name '{display}' is not a spelling of {name} (only accents, capitals and punctuation may differ)"),
+                ));
+            }
             let index = match next.spellings.get(&fold(name)) {
-                Some(&i) => i,
+                Some(&i) => {
+                    if !display.is_empty() {
+                        next.clubs[i].display = display.into();
+                    }
+                    i
+                }
                 None => {
                     next.clubs.push(Club {
                         name: name.into(),
                         state: get(state_at).into(),
+                        display: display.into(),
                     });
                     next.spellings.insert(fold(name), next.clubs.len() - 1);
                     next.written.push((name.to_string(), next.clubs.len() - 1));
@@ -195,6 +222,15 @@ impl ClubTable {
             closest = near.into_iter().take(3).map(|(_, c)| c.clone()).collect();
         }
         Resolution::NearMiss(closest)
+    }
+
+    /// How a club is shown to people: its display name (`São Paulo` for `Sao Paulo`) when the
+    /// table has one, else the name as given.
+    pub fn display(&self, name: &str) -> String {
+        match self.known(name) {
+            Some(c) if !c.display.is_empty() => c.display.to_string(),
+            _ => name.to_string(),
+        }
     }
 
     /// A directory of the table's canonical clubs.
@@ -287,6 +323,44 @@ mod tests {
         }
         assert_eq!(table.resolve("Clube 00017"), Resolution::New);
         assert_eq!(table.resolve("Operario-PR"), Resolution::New);
+    }
+
+    #[test]
+    fn clubs_are_shown_with_their_accents_and_matched_without() {
+        let mut table = ClubTable::shipped();
+        for (data, shown) in [
+            ("Sao Paulo", "São Paulo"),
+            ("Gremio", "Grêmio"),
+            ("Ceara", "Ceará"),
+            ("Atletico-MG", "Atlético-MG"),
+            ("Goias", "Goiás"),
+            ("Avai", "Avaí"),
+            ("Criciuma", "Criciúma"),
+            ("Vitoria", "Vitória"),
+            ("Cuiaba", "Cuiabá"),
+            ("America-MG", "América-MG"),
+            ("Parana", "Paraná"),
+            ("Flamengo", "Flamengo"),
+        ] {
+            assert_eq!(table.display(data), shown);
+            // The display name is a spelling of the same club.
+            assert_eq!(known(&table, shown).as_deref(), Some(data));
+        }
+        assert_eq!(table.display("Clube Novo"), "Clube Novo");
+        // A lake file may give one; never another club's name.
+        table
+            .extend_csv(
+                "config/clubs.csv",
+                "club,state,aliases,display\nRemo,PA,,Clube do Remo\n".as_bytes(),
+            )
+            .unwrap_err();
+        table
+            .extend_csv(
+                "config/clubs.csv",
+                "club,state,aliases,display\nSport,PE,,SPORT\n".as_bytes(),
+            )
+            .unwrap();
+        assert_eq!(table.display("sport"), "SPORT");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use futbr_domain::clubs::{ClubDirectory, UnknownClub};
+use futbr_domain::identity::ClubTable;
 use futbr_domain::{Match, Outcome, Team};
 use futbr_features::{ClubRatings, Feature, FeatureRow, Fixture, ALL, ORIGINAL};
 use futbr_lake::registry::{Champion, Manifest, Registry};
@@ -161,6 +162,8 @@ impl Serialize for FeatureSet {
 pub struct ClubInQuestion {
     /// The canonical name (or, for a new club, the name as given).
     pub name: String,
+    /// The name as people write it, accents included (`São Paulo`).
+    pub display: String,
     /// Whether the champion has seen the club play; false: newcomer priors were used.
     pub known: bool,
 }
@@ -246,6 +249,8 @@ pub struct ClubMatch {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClubSummary {
     pub name: String,
+    /// The name as people write it, accents included.
+    pub display: String,
     /// Whether the club played in the latest season of the data.
     pub in_latest_season: bool,
     /// The ratings after the club's latest match (what it earned).
@@ -277,6 +282,8 @@ pub struct RatingsForNextMatch {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ClubEntry {
     pub name: String,
+    /// The name as people write it, accents included.
+    pub display: String,
     pub in_latest_season: bool,
 }
 
@@ -294,6 +301,8 @@ pub struct ServedModel {
     matches: Arc<[Match]>,
     clubs: ClubDirectory,
     latest_season: Vec<Team>,
+    /// The club table: display names (accents) of the clubs.
+    table: Arc<ClubTable>,
     /// The latest season with a full round of matches (see [`latest_full_season`]).
     latest_season_label: Option<i32>,
     /// Training matches with closing odds.
@@ -350,9 +359,9 @@ impl ServedModel {
             matches,
         );
         // The club table's spellings (football-data.co.uk's "Flamengo RJ") name the same clubs.
-        crate::clubs::load_or_shipped(lake)
-            .await
-            .add_aliases_to(&mut served.clubs);
+        let table = crate::clubs::load_or_shipped(lake).await;
+        table.add_aliases_to(&mut served.clubs);
+        served.table = table;
         Ok(Some(served))
     }
 
@@ -387,9 +396,16 @@ impl ServedModel {
             matches: matches.into(),
             clubs,
             latest_season,
+            table: Arc::new(ClubTable::shipped()),
             latest_season_label: latest,
             odds_matches,
         }
+    }
+
+    /// How a club is shown to people: the club table's display name (`São Paulo` for the data's
+    /// `Sao Paulo`), else the name as given.
+    pub fn display(&self, name: &str) -> String {
+        self.table.display(name)
     }
 
     /// The season whose clubs the pages list first (see [`latest_full_season`]).
@@ -440,6 +456,7 @@ impl ServedModel {
             .iter()
             .map(|c| ClubEntry {
                 name: c.to_string(),
+                display: self.display(c),
                 in_latest_season: self.latest_season.binary_search(c).is_ok(),
             })
             .collect();
@@ -463,10 +480,12 @@ impl ServedModel {
         }
         match self.clubs.resolve(typed) {
             Ok(club) => Ok(ClubInQuestion {
+                display: self.display(&club),
                 name: club.to_string(),
                 known: true,
             }),
             Err(_) if new_club => Ok(ClubInQuestion {
+                display: self.display(typed),
                 name: typed.to_string(),
                 known: false,
             }),
@@ -617,6 +636,7 @@ impl ServedModel {
             })
             .sum();
         Ok(ClubSummary {
+            display: self.display(&club),
             name: club.to_string(),
             in_latest_season: self.latest_season.binary_search(&club).is_ok(),
             ratings: self.artifact.engine.ratings(&club),

@@ -235,7 +235,7 @@ fn query_href(home: &str, away: &str, date: &str, new_club: bool) -> String {
     format!("/?{}", s.finish())
 }
 
-fn match_row(m: &ClubMatch, lang: Lang) -> MatchRow {
+fn match_row(m: &ClubMatch, model: &ServedModel, lang: Lang) -> MatchRow {
     let t = lang.texts();
     let (letter, class, word) = match m.result {
         "W" => (if lang == Lang::Pt { "V" } else { "W" }, "w", t.win),
@@ -249,7 +249,7 @@ fn match_row(m: &ClubMatch, lang: Lang) -> MatchRow {
     };
     MatchRow {
         date: m.date.format(lang.date_format()).to_string(),
-        opponent: m.opponent.clone(),
+        opponent: model.display(&m.opponent),
         venue: if m.at_home { t.at_home } else { t.away },
         score: format!("{}–{}", m.goals_for, m.goals_against),
         letter,
@@ -268,7 +268,12 @@ fn query_status(e: &QueryError) -> u16 {
     }
 }
 
-fn query_error(e: QueryError, form: &HomeForm, lang: Lang) -> (String, FormError) {
+fn query_error(
+    e: QueryError,
+    form: &HomeForm,
+    model: &ServedModel,
+    lang: Lang,
+) -> (String, FormError) {
     let t = lang.texts();
     let pt = lang == Lang::Pt;
     let new_club_href = Some(query_href(&form.home, &form.away, &form.date, true));
@@ -289,7 +294,7 @@ fn query_error(e: QueryError, form: &HomeForm, lang: Lang) -> (String, FormError
                         (form.home.clone(), c.to_string())
                     };
                     Suggestion {
-                        label: c.to_string(),
+                        label: model.display(c),
                         href: query_href(&h, &a, &form.date, form.new_club),
                     }
                 })
@@ -330,19 +335,22 @@ fn query_error(e: QueryError, form: &HomeForm, lang: Lang) -> (String, FormError
                 },
             )
         }
-        QueryError::SameClub { club } => (
-            "away".into(),
-            FormError {
-                title: t.same_club.into(),
-                message: if pt {
-                    format!("Mandante e visitante são o mesmo clube ({club}).")
-                } else {
-                    format!("The home and away clubs are the same club ({club}).")
+        QueryError::SameClub { club } => {
+            let club = model.display(&club);
+            (
+                "away".into(),
+                FormError {
+                    title: t.same_club.into(),
+                    message: if pt {
+                        format!("Mandante e visitante são o mesmo clube ({club}).")
+                    } else {
+                        format!("The home and away clubs are the same club ({club}).")
+                    },
+                    suggestions: Vec::new(),
+                    new_club_href: None,
                 },
-                suggestions: Vec::new(),
-                new_club_href: None,
-            },
-        ),
+            )
+        }
         QueryError::EmptyClub => (
             if form.home.trim().is_empty() {
                 "home"
@@ -455,12 +463,12 @@ fn answer_view(model: &ServedModel, p: &Prediction, lang: Lang) -> AnswerView {
         let summary = if known { model.club(name).ok() } else { None };
         let rows: Vec<MatchRow> = summary
             .as_ref()
-            .map(|s| s.recent.iter().map(|m| match_row(m, lang)).collect())
+            .map(|s| s.recent.iter().map(|m| match_row(m, model, lang)).collect())
             .unwrap_or_default();
         // Newest first, like the table beside it.
         let form_words = rows.iter().map(|r| r.word).collect::<Vec<_>>().join(", ");
         ClubView {
-            name: name.to_string(),
+            name: model.display(name),
             role,
             form_words: format!("{}: {form_words}", t.form),
             ppm: summary
@@ -483,8 +491,8 @@ fn answer_view(model: &ServedModel, p: &Prediction, lang: Lang) -> AnswerView {
                 };
                 MeetingRow {
                     date: m.date.format(lang.date_format()).to_string(),
-                    home: home.clone(),
-                    away: away.clone(),
+                    home: model.display(home),
+                    away: model.display(away),
                     score: format!("{hg}–{ag}"),
                 }
             })
@@ -515,11 +523,16 @@ fn answer_view(model: &ServedModel, p: &Prediction, lang: Lang) -> AnswerView {
         })
         .collect();
     AnswerView {
-        home: p.home.name.clone(),
-        away: p.away.name.clone(),
+        home: p.home.display.clone(),
+        away: p.away.display.clone(),
         date: p.date.format(lang.date_format()).to_string(),
         probs,
-        most_likely: lang.most_likely(p.most_likely.code, &p.home.name, &p.away.name, winner_p),
+        most_likely: lang.most_likely(
+            p.most_likely.code,
+            &p.home.display,
+            &p.away.display,
+            winner_p,
+        ),
         warnings: p
             .warnings
             .iter()
@@ -574,11 +587,11 @@ fn model_inputs(p: &Prediction, lang: Lang) -> Vec<InputView> {
         };
         return vec![
             InputView {
-                label: rating(&p.home.name),
+                label: rating(&p.home.display),
                 value: lang.number(m.home_rating, 1),
             },
             InputView {
-                label: rating(&p.away.name),
+                label: rating(&p.away.display),
                 value: lang.number(m.away_rating, 1),
             },
             InputView {
@@ -722,9 +735,9 @@ pub fn home_view(
     };
     for club in model.clubs() {
         if club.in_latest_season {
-            page.clubs_latest.push(club.name);
+            page.clubs_latest.push(club.display);
         } else {
-            page.clubs_other.push(club.name);
+            page.clubs_other.push(club.display);
         }
     }
     page.latest_season = model.latest_season();
@@ -764,7 +777,7 @@ pub fn home_view(
         Ok(p) => page.answer = Some(answer_view(model, &p, lang)),
         Err(e) => {
             page.status = query_status(&e);
-            let (field, error) = query_error(e, form, lang);
+            let (field, error) = query_error(e, form, model, lang);
             page.error_field = field;
             page.error = Some(error);
         }
