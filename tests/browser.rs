@@ -536,7 +536,7 @@ async fn submit_question(c: &Client, home: &str, away: &str) {
 
 /// The main flow with JavaScript off: pick two clubs, submit, read the same probabilities as
 /// `/v1/predict`; the unknown-club message with a suggestion that works as a plain link; the
-/// same-club-twice message.
+/// same-club-twice message; a newly promoted club through the form's checkbox.
 async fn no_javascript_flow(driver: &str, profile: &Path, base: &str, http: &reqwest::Client) {
     let c = session(driver, profile, false).await;
     c.goto(&format!("{base}/pipeline")).await.unwrap();
@@ -639,5 +639,45 @@ async fn no_javascript_flow(driver: &str, profile: &Path, base: &str, http: &req
     assert!(error.contains("mesmo clube"), "{error}");
     assert!(c.find(Locator::Css("#answer")).await.is_err());
     shot(&c, "home-nojs-same-club.png").await;
+
+    // A newly promoted club: unknown until the form's checkbox says so (no JavaScript needed).
+    submit_question(&c, "Clube Novo FC", "palmeiras").await;
+    let error = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#error"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(error.contains("recém-promovido"), "the offer: {error}");
+    c.find(Locator::Css("label[for=new_club]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("form.pick button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#answer"))
+        .await
+        .unwrap();
+    assert!(text(&c, "#answer-title")
+        .await
+        .contains("Clube Novo FC × Palmeiras"));
+    assert!(c
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .contains("new_club=true"));
+    shot(&c, "home-nojs-new-club.png").await;
     c.close().await.unwrap();
 }
