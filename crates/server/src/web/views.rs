@@ -194,6 +194,9 @@ pub struct AnswerView {
     pub features: Vec<FeatureView>,
     /// Some features are placeholders without data (shown as "sem dado").
     pub no_data: bool,
+    /// The served model reads none of the engine's features (market-elo, Dixon–Coles, base
+    /// rates): say so above them.
+    pub features_are_context_only: bool,
     pub version: String,
     pub candidate: String,
     pub trained_through: String,
@@ -547,6 +550,8 @@ fn answer_view(model: &ServedModel, p: &Prediction, lang: Lang) -> AnswerView {
         odds_line: odds_line(&p.model, lang),
         features,
         no_data,
+        features_are_context_only: p.model.candidate.columns().is_empty()
+            && p.model.candidate != futbr_models::Candidate::Stack,
         version: p.model.version.clone(),
         candidate: p.model.candidate.name().to_string(),
         trained_through: p
