@@ -173,6 +173,40 @@ fn probability(body: &str, key: &str) -> f64 {
     number.parse().unwrap()
 }
 
+/// The answer on the page (its three probabilities and the model version) equals what
+/// `/v1/predict?{query}` answers; returns the API's answer. `page` names the page in messages.
+async fn assert_page_shows_the_api(
+    c: &Client,
+    http: &reqwest::Client,
+    base: &str,
+    query: &str,
+    page: &str,
+) -> Value {
+    let (api, api_text) = predict(http, &format!("{base}/v1/predict?{query}")).await;
+    for key in ["home", "draw", "away"] {
+        let shown: f64 = c
+            .find(Locator::Css(&format!("#p-{key}")))
+            .await
+            .unwrap()
+            .attr("data-p")
+            .await
+            .unwrap()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(
+            shown,
+            probability(&api_text, key),
+            "{key}: {page} and API disagree"
+        );
+    }
+    assert_eq!(
+        text(c, "#model-version").await,
+        api["model"]["version"].as_str().unwrap()
+    );
+    api
+}
+
 async fn text(c: &Client, css: &str) -> String {
     c.find(Locator::Css(css))
         .await
@@ -272,32 +306,7 @@ async fn the_pages_work_in_a_real_browser() {
         .for_element(Locator::Css("#answer"))
         .await
         .unwrap();
-    let (api, api_text) = predict(
-        &http,
-        &format!("{base}/v1/predict?home=flamengo&away=PALMEIRAS"),
-    )
-    .await;
-    for (id, key) in [("home", "home"), ("draw", "draw"), ("away", "away")] {
-        let shown: f64 = c
-            .find(Locator::Css(&format!("#p-{id}")))
-            .await
-            .unwrap()
-            .attr("data-p")
-            .await
-            .unwrap()
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert_eq!(
-            shown,
-            probability(&api_text, key),
-            "{key}: page and API disagree"
-        );
-    }
-    assert_eq!(
-        text(&c, "#model-version").await,
-        api["model"]["version"].as_str().unwrap()
-    );
+    assert_page_shows_the_api(&c, &http, &base, "home=flamengo&away=PALMEIRAS", "page").await;
     assert!(text(&c, "#most-likely").await.starts_with("Mais provável"));
     assert!(text(&c, "#model-quality")
         .await
@@ -553,32 +562,14 @@ async fn no_javascript_flow(driver: &str, profile: &Path, base: &str, http: &req
         .for_element(Locator::Css("#answer"))
         .await
         .unwrap();
-    let (api, api_text) = predict(
+    let api = assert_page_shows_the_api(
+        &c,
         http,
-        &format!("{base}/v1/predict?home=S%C3%A3o%20Paulo&away=corinthians"),
+        base,
+        "home=S%C3%A3o%20Paulo&away=corinthians",
+        "page (no JavaScript)",
     )
     .await;
-    for key in ["home", "draw", "away"] {
-        let shown: f64 = c
-            .find(Locator::Css(&format!("#p-{key}")))
-            .await
-            .unwrap()
-            .attr("data-p")
-            .await
-            .unwrap()
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert_eq!(
-            shown,
-            probability(&api_text, key),
-            "{key}: page (no JavaScript) and API disagree"
-        );
-    }
-    assert_eq!(
-        text(&c, "#model-version").await,
-        api["model"]["version"].as_str().unwrap()
-    );
     // Shown as people write the names (the API's `display`: "São Paulo", not the data's "Sao Paulo").
     let title = format!(
         "{} × {}",

@@ -232,20 +232,7 @@ fn the_steps_of_one_execution_keep_one_run_record() {
 /// The S3 lake of the test server (`FUTBR_TEST_S3_URL`, a fresh prefix per test); `None` (the
 /// test says it skipped) when unset, a failure under `FUTBR_REQUIRE_S3` (CI).
 fn s3_lake(name: &str) -> Option<String> {
-    let Ok(bucket) = std::env::var("FUTBR_TEST_S3_URL") else {
-        assert!(
-            std::env::var_os("FUTBR_REQUIRE_S3").is_none(),
-            "FUTBR_REQUIRE_S3 is set but FUTBR_TEST_S3_URL is not"
-        );
-        eprintln!("skipped: FUTBR_TEST_S3_URL is not set (no S3-compatible server)");
-        return None;
-    };
-    Some(format!(
-        "{}/{name}-{}-{}",
-        bucket.trim_end_matches('/'),
-        std::process::id(),
-        chrono::Utc::now().timestamp_millis()
-    ))
+    futbr_testkit::s3_test_prefix(&format!("cloud job on S3 ({name})"), name)
 }
 
 /// Every key of the lake with its ETag.

@@ -43,20 +43,7 @@ impl TestLake {
     /// A fresh prefix of the bucket in `FUTBR_TEST_S3_URL`; `None` (the test says it skipped)
     /// when unset, a failure when `FUTBR_REQUIRE_S3` is set (CI).
     fn s3() -> Option<TestLake> {
-        let Ok(bucket) = std::env::var("FUTBR_TEST_S3_URL") else {
-            assert!(
-                std::env::var_os("FUTBR_REQUIRE_S3").is_none(),
-                "FUTBR_REQUIRE_S3 is set but FUTBR_TEST_S3_URL is not"
-            );
-            eprintln!("skipped: FUTBR_TEST_S3_URL is not set (no S3-compatible server)");
-            return None;
-        };
-        let url = format!(
-            "{}/loop-{}-{}",
-            bucket.trim_end_matches('/'),
-            std::process::id(),
-            chrono::Utc::now().timestamp_millis()
-        );
+        let url = futbr_testkit::s3_test_prefix("the loop scenario on S3", "loop")?;
         Some(TestLake::open(url, None))
     }
 

@@ -29,4 +29,4 @@ pub mod validate;
 
 pub use history::History;
 pub use identity::{ClubTable, Resolution};
-pub use matches::{ClosingOdds, Match, NaturalKey, Odds1x2, Outcome, Price, Team};
+pub use matches::{match_days, ClosingOdds, Match, NaturalKey, Odds1x2, Outcome, Price, Team};

@@ -248,8 +248,46 @@ impl std::fmt::Display for NaturalKey {
     }
 }
 
+/// The matches of each day of a chronological slice, as index ranges in order. Walks that must
+/// not leak (features, ratings, backtests) compute everything for a day from the state before it,
+/// then fold the day's results in.
+pub fn match_days(matches: &[Match]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        let date = matches.get(start)?.date;
+        let end = start
+            + matches[start..]
+                .iter()
+                .take_while(|m| m.date == date)
+                .count();
+        let day = start..end;
+        start = end;
+        Some(day)
+    })
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn match_days_split_a_chronological_slice_by_date() {
+        let csv = crate::synthetic::csv_bytes(&crate::synthetic::LeagueShape::serie_a(1));
+        let matches = crate::validate::validate_csv("s.csv", &csv, &Default::default()).matches;
+        assert_eq!(matches.len(), 380);
+        let days: Vec<_> = super::match_days(&matches).collect();
+        assert_eq!(days.first().map(|d| d.start), Some(0));
+        assert_eq!(days.last().map(|d| d.end), Some(matches.len()));
+        for (a, b) in days.iter().zip(days.iter().skip(1)) {
+            assert_eq!(a.end, b.start);
+            assert!(matches[a.start].date < matches[b.start].date);
+        }
+        for day in &days {
+            assert!(!day.is_empty());
+            assert!(matches[day.clone()]
+                .iter()
+                .all(|m| m.date == matches[day.start].date));
+        }
+        assert_eq!(super::match_days(&[]).count(), 0);
+    }
     use super::*;
 
     #[test]

@@ -842,21 +842,13 @@ pub fn batch_features_with_stats(
 ) -> Result<(Vec<FeatureRow>, FeatureEngine), FeatureError> {
     let mut engine = FeatureEngine::new(config);
     let mut rows = Vec::with_capacity(matches.len());
-    let mut start = 0;
-    while start < matches.len() {
-        let date = matches[start].date;
-        let end = start
-            + matches[start..]
-                .iter()
-                .take_while(|m| m.date == date)
-                .count();
-        for m in &matches[start..end] {
+    for day in futbr_domain::match_days(matches) {
+        for m in &matches[day.clone()] {
             rows.push(engine.features(&Fixture::of(m))?);
         }
-        for m in &matches[start..end] {
+        for m in &matches[day] {
             engine.apply_with_stats(m, stats.and_then(|s| s.pair(m.id?, &m.home, &m.away)))?;
         }
-        start = end;
     }
     Ok((rows, engine))
 }

@@ -4,8 +4,6 @@
 //! local folder and on an S3-compatible server (`FUTBR_TEST_S3_URL`; under CI, where
 //! `FUTBR_REQUIRE_S3` is set, its absence fails instead of skipping).
 
-use std::io::Write;
-
 use bytes::Bytes;
 use chrono::Duration;
 use futbr_lake::registry::{ChampionPointer, InputObject, Manifest, Registry};
@@ -502,11 +500,6 @@ async fn full_contract(lake: &Lake) {
     champion_contract(lake).await;
 }
 
-/// Skips say so on the terminal, even when cargo captures test output.
-fn skipped(test: &str, why: &str) {
-    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn in_memory_store_keeps_the_contract() {
     full_contract(&Lake::open("memory://").unwrap()).await;
@@ -579,48 +572,19 @@ async fn local_folder_takeover_race_has_one_winner() {
     takeover_race_between_processes(&url, 4, 5).await;
 }
 
-/// The S3 bucket of the tests, or `None` (and a printed skip) outside CI.
-fn s3_url(test: &str) -> Option<String> {
-    match std::env::var("FUTBR_TEST_S3_URL") {
-        Ok(url) => Some(url),
-        Err(_) => {
-            assert!(
-                std::env::var_os("FUTBR_REQUIRE_S3").is_none(),
-                "FUTBR_REQUIRE_S3 is set but FUTBR_TEST_S3_URL is not"
-            );
-            skipped(
-                test,
-                "FUTBR_TEST_S3_URL is not set (no S3-compatible server)",
-            );
-            None
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn s3_store_keeps_the_contract() {
-    let Some(url) = s3_url("s3_store_keeps_the_contract") else {
+    let Some(url) = futbr_testkit::s3_test_prefix("s3_store_keeps_the_contract", "contract") else {
         return;
     };
-    let unique = format!(
-        "{}-{}",
-        std::process::id(),
-        chrono::Utc::now().timestamp_millis()
-    );
-    full_contract(&Lake::open(&format!("{url}/contract-{unique}")).unwrap()).await;
+    full_contract(&Lake::open(&url).unwrap()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn s3_takeover_race_has_one_winner() {
-    let Some(url) = s3_url("s3_takeover_race_has_one_winner") else {
+    let Some(url) = futbr_testkit::s3_test_prefix("s3_takeover_race_has_one_winner", "race") else {
         return;
     };
-    let unique = format!(
-        "{}-{}",
-        std::process::id(),
-        chrono::Utc::now().timestamp_millis()
-    );
-    let url = format!("{url}/race-{unique}");
     takeover_race(&url, 4, 10).await;
     takeover_race_between_processes(&url, 4, 3).await;
 }

@@ -60,15 +60,15 @@ pub type Progress<'a> = &'a (dyn Fn(Candidate, usize, usize) + Sync);
 
 /// Distinct match dates of `matches[from..to]`, with the index range of each.
 fn days(matches: &[Match], from: usize, to: usize) -> Vec<(NaiveDate, usize, usize)> {
-    let mut out = Vec::new();
-    let mut i = from;
-    while i < to {
-        let date = matches[i].date;
-        let j = i + matches[i..to].iter().take_while(|m| m.date == date).count();
-        out.push((date, i, j));
-        i = j;
-    }
-    out
+    futbr_domain::match_days(&matches[from..to])
+        .map(|day| {
+            (
+                matches[from + day.start].date,
+                from + day.start,
+                from + day.end,
+            )
+        })
+        .collect()
 }
 
 /// Walk-forward predictions of one base candidate for matches `from..to` of the history.

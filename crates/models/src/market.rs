@@ -234,21 +234,13 @@ pub fn walk(
 ) -> (Vec<f64>, MarketRatings) {
     let mut state = MarketRatings::new(config);
     let mut out = Vec::with_capacity(matches.len());
-    let mut start = 0;
-    while start < matches.len() {
-        let date = matches[start].date;
-        let end = start
-            + matches[start..]
-                .iter()
-                .take_while(|m| m.date == date)
-                .count();
-        for m in &matches[start..end] {
-            out.push(state.difference(&m.home, &m.away, date));
+    for day in futbr_domain::match_days(matches) {
+        for m in &matches[day.clone()] {
+            out.push(state.difference(&m.home, &m.away, m.date));
         }
-        for (m, o) in matches[start..end].iter().zip(&odds[start..end]) {
+        for (m, o) in matches[day.clone()].iter().zip(&odds[day]) {
             state.apply(m, o.as_ref());
         }
-        start = end;
     }
     (out, state)
 }

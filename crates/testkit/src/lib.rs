@@ -56,3 +56,17 @@ pub fn s3_test_url(test: &str) -> Option<String> {
         }
     }
 }
+
+/// A fresh prefix of the tests' S3 bucket for one test, `{FUTBR_TEST_S3_URL}/{name}-{pid}-{ms}`,
+/// or `None` (and a printed skip) as [`s3_test_url`].
+pub fn s3_test_prefix(test: &str, name: &str) -> Option<String> {
+    let bucket = s3_test_url(test)?;
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    Some(format!(
+        "{}/{name}-{}-{millis}",
+        bucket.trim_end_matches('/'),
+        std::process::id()
+    ))
+}
